@@ -1,0 +1,356 @@
+// Package api is the HTTP plumbing shared by every provider client: a
+// per-request timeout under the caller's context, bounded retries with
+// exponential backoff and jitter on 429, 5xx and transport errors (honouring
+// Retry-After), one error type carrying the HTTP status and the provider's own
+// message, credential redaction and a User-Agent naming the project.
+//
+// Provider packages decide what a request looks like and how an error body is
+// read; this package decides when to try again and what an error says.
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Version is the project version reported in the User-Agent and by
+// acme-dns-hook --version. Release builds set it with
+// -ldflags "-X github.com/acme-dns-hook/acme-dns-hook/internal/api.Version=vX.Y.Z".
+var Version = "dev"
+
+// UserAgent is sent with every request.
+func UserAgent() string {
+	return "acme-dns-hook/" + Version + " (+https://github.com/acme-dns-hook/acme-dns-hook)"
+}
+
+// Retry bounds how often and how long a request is tried again.
+// The zero value means the defaults below.
+type Retry struct {
+	Attempts  int           // total tries, first included; default 4
+	BaseDelay time.Duration // delay before the second try, doubled each time; default 500ms
+	MaxDelay  time.Duration // cap on one delay, also on an honoured Retry-After; default 10s
+	MaxTotal  time.Duration // no new try starts after this much time; default 30s
+}
+
+func (r Retry) withDefaults() Retry {
+	if r.Attempts <= 0 {
+		r.Attempts = 4
+	}
+	if r.BaseDelay <= 0 {
+		r.BaseDelay = 500 * time.Millisecond
+	}
+	if r.MaxDelay <= 0 {
+		r.MaxDelay = 10 * time.Second
+	}
+	if r.MaxTotal <= 0 {
+		r.MaxTotal = 30 * time.Second
+	}
+	return r
+}
+
+// Client sends JSON or form requests to one provider's API.
+// It is safe for concurrent use once configured.
+type Client struct {
+	// BaseURL is the API root, e.g. https://mijn.host/api/v2/. Request paths
+	// are joined to it.
+	BaseURL *url.URL
+	// HTTPClient sends the requests; nil means a client with no timeout of its
+	// own (Timeout below bounds each try).
+	HTTPClient *http.Client
+	// Timeout bounds each single try; default 30s.
+	Timeout time.Duration
+	// Retry bounds retries.
+	Retry Retry
+	// Authorize adds credentials to a request.
+	Authorize func(*http.Request)
+	// Secrets are removed from every error text and log line.
+	Secrets []string
+	// Message extracts the provider's own error text from a response body;
+	// nil means the trimmed body.
+	Message func(status int, body []byte) string
+	// RetryIf says whether a failed response that is not 429 or 5xx is
+	// transient for this provider (mijn.host's spurious 400, for one).
+	RetryIf func(status int, body []byte) bool
+	// Logger receives one debug line per try; nil means none.
+	Logger *slog.Logger
+}
+
+// Request is one API call.
+type Request struct {
+	Method string
+	Path   string     // joined to BaseURL; escape path segments with url.PathEscape
+	Query  url.Values // optional
+	JSON   any        // encoded as the JSON body when non-nil
+	Form   url.Values // encoded as a form body when non-nil
+	// Idempotent says a retry after a transport error cannot apply the
+	// change twice. GET, PUT and DELETE are idempotent by definition; set it
+	// for a POST that replaces whole state.
+	Idempotent bool
+}
+
+// Response is a successful (2xx) answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Decode unmarshals the body into v.
+func (r *Response) Decode(v any) error {
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		return fmt.Errorf("decoding response: %w", err)
+	}
+	return nil
+}
+
+// Error is a request that failed: an HTTP status outside 2xx, or a transport
+// failure (Status 0). Its text never contains a configured secret.
+type Error struct {
+	Method  string
+	Path    string
+	Status  int    // 0 for transport errors
+	Message string // the provider's own message, or the transport error
+	Tries   int
+	err     error
+	secrets []string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: ", e.Method, e.Path)
+	if e.Status != 0 {
+		fmt.Fprintf(&b, "HTTP %d", e.Status)
+		if e.Message != "" {
+			b.WriteString(": " + e.Message)
+		}
+	} else {
+		b.WriteString(e.Message)
+	}
+	if e.Tries > 1 {
+		fmt.Fprintf(&b, " (after %d tries)", e.Tries)
+	}
+	return Redact(b.String(), e.secrets...)
+}
+
+// Unwrap returns the transport error, if any.
+func (e *Error) Unwrap() error { return e.err }
+
+// StatusOf returns the HTTP status of an *Error in err's chain, or 0.
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// Redact replaces every non-empty secret in s by "[REDACTED]".
+func Redact(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		}
+	}
+	return s
+}
+
+// Do sends req, retrying transient failures, and returns the 2xx response or
+// an *Error. It gives up at once on the caller's cancellation and never
+// retries 400, 401, 403 or 404 unless RetryIf says so.
+func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
+	body, ctype, err := encodeBody(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.Path, err)
+	}
+	target := c.BaseURL.JoinPath(req.Path)
+	if req.Query != nil {
+		target.RawQuery = req.Query.Encode()
+	}
+	idempotent := req.Idempotent || req.Method == http.MethodGet || req.Method == http.MethodPut || req.Method == http.MethodDelete
+	retry := c.Retry.withDefaults()
+	start := time.Now()
+	for try := 1; ; try++ {
+		resp, err := c.once(ctx, req.Method, target.String(), ctype, body)
+		if err == nil && resp.Status/100 == 2 {
+			return resp, nil
+		}
+		e := &Error{Method: req.Method, Path: req.Path, Tries: try, secrets: c.Secrets}
+		var wait time.Duration
+		transient := false
+		if err != nil {
+			if ctx.Err() != nil {
+				e.Message, e.err = ctx.Err().Error(), ctx.Err()
+				return nil, e
+			}
+			e.Message, e.err = transportMessage(err), err
+			transient = idempotent
+		} else {
+			e.Status = resp.Status
+			e.Message = c.message(resp.Status, resp.Body)
+			switch {
+			case resp.Status == http.StatusTooManyRequests || resp.Status >= 500:
+				transient = true
+				wait = retryAfter(resp.Header, time.Now())
+			case c.RetryIf != nil && c.RetryIf(resp.Status, resp.Body):
+				transient = true
+			}
+		}
+		if !transient || try >= retry.Attempts {
+			return nil, e
+		}
+		if wait > retry.MaxDelay || time.Since(start)+wait > retry.MaxTotal {
+			// Retrying sooner than the server asked would only be refused again.
+			e.Message += fmt.Sprintf(" (server asks to retry after %s, beyond the retry budget)", wait.Round(time.Second))
+			return nil, e
+		}
+		if wait == 0 {
+			wait = backoff(retry, try)
+		}
+		if time.Since(start)+wait > retry.MaxTotal {
+			return nil, e
+		}
+		c.log(ctx, "retrying", "method", req.Method, "path", req.Path, "try", try, "wait", wait, "error", e.Error())
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			e.Message, e.err = e.Message+" (then "+ctx.Err().Error()+" while waiting to retry)", ctx.Err()
+			return nil, e
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) once(ctx context.Context, method, target, ctype string, body []byte) (*Response, error) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return nil, err
+	}
+	hreq.Header.Set("User-Agent", UserAgent())
+	hreq.Header.Set("Accept", "application/json")
+	if ctype != "" {
+		hreq.Header.Set("Content-Type", ctype)
+	}
+	if c.Authorize != nil {
+		c.Authorize(hreq)
+	}
+	hc := c.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	hresp, err := hc.Do(hreq)
+	if err != nil {
+		return nil, err
+	}
+	defer hresp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(hresp.Body, 32<<20))
+	if err != nil {
+		return nil, fmt.Errorf("reading response: %w", err)
+	}
+	c.log(ctx, "api", "method", method, "url", target, "status", hresp.StatusCode)
+	return &Response{Status: hresp.StatusCode, Header: hresp.Header, Body: data}, nil
+}
+
+func (c *Client) message(status int, body []byte) string {
+	if c.Message != nil {
+		if m := c.Message(status, body); m != "" {
+			return m
+		}
+	}
+	m := strings.TrimSpace(string(body))
+	if len(m) > 200 {
+		m = m[:200] + "…"
+	}
+	return m
+}
+
+func (c *Client) log(ctx context.Context, msg string, args ...any) {
+	if c.Logger == nil {
+		return
+	}
+	for i := 1; i < len(args); i += 2 {
+		if s, ok := args[i].(string); ok {
+			args[i] = Redact(s, c.Secrets...)
+		}
+	}
+	c.Logger.DebugContext(ctx, msg, args...)
+}
+
+func encodeBody(req Request) ([]byte, string, error) {
+	switch {
+	case req.JSON != nil:
+		b, err := json.Marshal(req.JSON)
+		if err != nil {
+			return nil, "", fmt.Errorf("encoding request body: %w", err)
+		}
+		return b, "application/json", nil
+	case req.Form != nil:
+		return []byte(req.Form.Encode()), "application/x-www-form-urlencoded", nil
+	}
+	return nil, "", nil
+}
+
+// transportMessage shortens a *url.Error to its cause: the URL is already in
+// the Error's method and path.
+func transportMessage(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "request timed out"
+	}
+	return err.Error()
+}
+
+// backoff is exponential with full jitter over the upper half:
+// try n waits between base*2^(n-1)/2 and base*2^(n-1).
+func backoff(r Retry, try int) time.Duration {
+	d := r.BaseDelay << (try - 1)
+	if d <= 0 || d > r.MaxDelay {
+		d = r.MaxDelay
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// retryAfter reads a Retry-After header in seconds or as an HTTP date.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		if s == 0 {
+			return time.Millisecond
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+		return time.Millisecond
+	}
+	return 0
+}

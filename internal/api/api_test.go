@@ -1,0 +1,178 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const secret = "sk-live-0123456789abcdef"
+
+// script answers the n-th request with steps[n] (the last step repeats).
+type step struct {
+	status int
+	header map[string]string
+	body   string
+	drop   bool // close the connection without answering
+}
+
+func serve(t *testing.T, steps ...step) (*Client, *atomic.Int32) {
+	t.Helper()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1)) - 1
+		s := steps[min(i, len(steps)-1)]
+		if r.Header.Get("User-Agent") != UserAgent() || r.Header.Get("X-Key") != secret {
+			http.Error(w, "bad headers", http.StatusTeapot)
+			return
+		}
+		if s.drop {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+			return
+		}
+		for k, v := range s.header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(s.status)
+		w.Write([]byte(s.body))
+	}))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL + "/api/")
+	return &Client{
+		BaseURL:   u,
+		Retry:     Retry{Attempts: 4, BaseDelay: time.Millisecond, MaxDelay: 50 * time.Millisecond, MaxTotal: 2 * time.Second},
+		Authorize: func(r *http.Request) { r.Header.Set("X-Key", secret) },
+		Secrets:   []string{secret},
+		RetryIf:   func(status int, body []byte) bool { return status == 400 && bytes.Contains(body, []byte("flaky")) },
+	}, &n
+}
+
+func TestDoRetries(t *testing.T) {
+	ok := step{status: 200, body: `{"ok":true}`}
+	tests := []struct {
+		name       string
+		method     string
+		steps      []step
+		wantStatus int // 0 = success expected
+		wantTries  int32
+	}{
+		{"success first time", "GET", []step{ok}, 0, 1},
+		{"429 then success", "GET", []step{{status: 429, header: map[string]string{"Retry-After": "0"}}, ok}, 0, 2},
+		{"500 502 503 then success", "PUT", []step{{status: 500}, {status: 502}, {status: 503}, ok}, 0, 4},
+		{"dropped connection then success", "GET", []step{{drop: true}, ok}, 0, 2},
+		{"provider-specific transient 400", "GET", []step{{status: 400, body: "flaky"}, ok}, 0, 2},
+		{"400 is final", "GET", []step{{status: 400, body: "bad"}}, 400, 1},
+		{"401 is final", "GET", []step{{status: 401}}, 401, 1},
+		{"403 is final", "PUT", []step{{status: 403}}, 403, 1},
+		{"404 is final", "GET", []step{{status: 404}}, 404, 1},
+		{"bounded in count", "GET", []step{{status: 503}}, 503, 4},
+		{"Retry-After beyond the budget is not waited for", "GET", []step{{status: 429, header: map[string]string{"Retry-After": "3600"}}}, 429, 1},
+		{"non-idempotent POST is not resent after a dropped connection", "POST", []step{{drop: true}, ok}, -1, 1},
+		{"non-idempotent POST is resent after 429", "POST", []step{{status: 429}, ok}, 0, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, n := serve(t, tt.steps...)
+			resp, err := c.Do(context.Background(), Request{Method: tt.method, Path: "domains/x"})
+			switch {
+			case tt.wantStatus == 0 && err != nil:
+				t.Fatalf("Do: %v", err)
+			case tt.wantStatus == 0 && string(resp.Body) != `{"ok":true}`:
+				t.Fatalf("body %q", resp.Body)
+			case tt.wantStatus > 0 && StatusOf(err) != tt.wantStatus:
+				t.Fatalf("err = %v, want HTTP %d", err, tt.wantStatus)
+			case tt.wantStatus < 0 && (err == nil || StatusOf(err) != 0):
+				t.Fatalf("err = %v, want a transport error", err)
+			}
+			if got := n.Load(); got != tt.wantTries {
+				t.Errorf("%d tries, want %d", got, tt.wantTries)
+			}
+		})
+	}
+}
+
+func TestDoBoundedInTime(t *testing.T) {
+	c, n := serve(t, step{status: 503})
+	c.Retry = Retry{Attempts: 100, BaseDelay: 20 * time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxTotal: 100 * time.Millisecond}
+	_, err := c.Do(context.Background(), Request{Method: "GET", Path: "x"})
+	if StatusOf(err) != 503 {
+		t.Fatalf("err = %v", err)
+	}
+	if got := n.Load(); got >= 100 {
+		t.Errorf("%d tries: the time budget did not stop retries", got)
+	}
+}
+
+func TestDoHonoursCancellation(t *testing.T) {
+	c, _ := serve(t, step{status: 503})
+	c.Retry = Retry{Attempts: 10, BaseDelay: time.Hour, MaxDelay: time.Hour, MaxTotal: 2 * time.Hour}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.Do(ctx, Request{Method: "GET", Path: "x"})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want deadline exceeded", err)
+	}
+}
+
+func TestSecretsNeverShow(t *testing.T) {
+	// A provider that echoes the credential back in its error body.
+	c, _ := serve(t, step{status: 401, body: `{"status":401,"status_description":"key ` + secret + ` is not valid"}`})
+	var logs bytes.Buffer
+	c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	_, err := c.Do(context.Background(), Request{Method: "GET", Path: "domains/" + secret})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for what, text := range map[string]string{"error": err.Error(), "log": logs.String()} {
+		if strings.Contains(text, secret) {
+			t.Errorf("%s shows the secret: %s", what, text)
+		}
+	}
+	if !strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "[REDACTED]") {
+		t.Errorf("error %q lacks the status or the redaction mark", err)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		value string
+		want  time.Duration
+	}{
+		{"", 0},
+		{"7", 7 * time.Second},
+		{"0", time.Millisecond},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Minute).Format(http.TimeFormat), time.Millisecond},
+		{"soon", 0},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		if tt.value != "" {
+			h.Set("Retry-After", tt.value)
+		}
+		if got := retryAfter(h, now); got != tt.want {
+			t.Errorf("retryAfter(%q) = %v, want %v", tt.value, got, tt.want)
+		}
+	}
+}
+
+func TestBackoffGrowsWithinBounds(t *testing.T) {
+	r := Retry{BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second}.withDefaults()
+	for try, max := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 10: time.Second} {
+		for range 50 {
+			if d := backoff(r, try); d < max/2 || d > max {
+				t.Fatalf("backoff(try %d) = %v, want within [%v, %v]", try, d, max/2, max)
+			}
+		}
+	}
+}

@@ -1,0 +1,557 @@
+// Package zone is the zone engine: libdns record semantics implemented once,
+// over a small Backend interface that each provider implements in one of two
+// flavours — whole-zone replace (ZoneWriter) or per-record create/delete
+// (RecordWriter).
+//
+// The engine guarantees, for every backend:
+//   - records it does not mean to touch are handed back to the backend exactly
+//     as read (Record.Raw), so a whole-zone write reproduces them byte for byte;
+//   - AppendRecords never replaces; appending a record that exists already is
+//     a no-op; SetRecords replaces one (name, type) set; DeleteRecords removes
+//     exact matches only, and deleting an absent record succeeds;
+//   - writes to one zone are serialised across every Engine in the process
+//     with the same Backend.ID, and across processes with Options.Lock;
+//     operations that queue up while a write is in flight are coalesced into
+//     one read and one write;
+//   - a write that would drop a record the engine meant to keep is refused
+//     and never sent;
+//   - with Options.VerifyWrites, the zone is read back after each write and a
+//     difference from what was sent is an error.
+//
+// Names handed to the backend are absolute (FQDN with a trailing dot); names
+// exchanged with libdns callers are relative to the zone they pass.
+package zone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libdns/libdns"
+)
+
+// Record is one record as a backend holds it.
+type Record struct {
+	// RR is the record with an absolute Name ("_acme-challenge.example.com.")
+	// and libdns Data (zone-file syntax, TXT unquoted).
+	RR libdns.RR
+	// Raw is the backend's own encoding of the record as read. The engine
+	// passes it back untouched for every record it keeps; it is nil for
+	// records the engine creates.
+	Raw []byte
+	// ID identifies the record at per-record backends.
+	ID string
+}
+
+// Backend reads one provider account.
+type Backend interface {
+	// ID names the API endpoint (and, where it matters, the account).
+	// Engines whose backends share an ID serialise their writes per zone.
+	ID() string
+	// Zones lists the account's zones (domains), with or without a trailing dot.
+	Zones(ctx context.Context) ([]string, error)
+	// Read returns every record of zone (an FQDN with a trailing dot).
+	Read(ctx context.Context, zone string) ([]Record, error)
+}
+
+// ZoneWriter is a backend whose API replaces the whole record set at once.
+type ZoneWriter interface {
+	Backend
+	// Write replaces the zone's records with records: the kept ones carry
+	// the Raw they were read with, new ones have Raw == nil.
+	Write(ctx context.Context, zone string, records []Record) error
+}
+
+// RecordWriter is a backend whose API creates and deletes single records.
+type RecordWriter interface {
+	Backend
+	// Create adds one record and returns it as stored (with its ID).
+	Create(ctx context.Context, zone string, rr libdns.RR) (Record, error)
+	// Delete removes one record previously returned by Read or Create.
+	Delete(ctx context.Context, zone string, r Record) error
+}
+
+// Options tune an Engine.
+type Options struct {
+	// DefaultTTL replaces a zero TTL on records to create; default 120s.
+	DefaultTTL time.Duration
+	// ZoneCacheTTL is how long the account's zone list is reused; default 1m.
+	ZoneCacheTTL time.Duration
+	// Lock, when set, is held around every read-modify-write of a zone, in
+	// addition to the in-process lock; use it for a lock shared between
+	// processes. key is unique per backend ID and zone.
+	Lock func(ctx context.Context, key string) (unlock func(), err error)
+	// VerifyWrites reads the zone back after each write and fails if it
+	// differs from what was sent (for APIs that may drop data silently).
+	VerifyWrites bool
+}
+
+// Engine implements libdns semantics over a Backend. Safe for concurrent use.
+type Engine struct {
+	b    Backend
+	opts Options
+
+	mu       sync.Mutex
+	zones    []string
+	zonesAt  time.Time
+	queues   map[string]*queue
+	mergeFor func([]Record, []*op) plan // replaced in tests to simulate a faulty merge
+}
+
+// New returns an engine over b, which must implement ZoneWriter or RecordWriter.
+func New(b Backend, opts Options) (*Engine, error) {
+	switch b.(type) {
+	case ZoneWriter, RecordWriter:
+	default:
+		return nil, fmt.Errorf("zone engine: backend %s implements neither ZoneWriter nor RecordWriter", b.ID())
+	}
+	if opts.DefaultTTL <= 0 {
+		opts.DefaultTTL = 120 * time.Second
+	}
+	if opts.ZoneCacheTTL <= 0 {
+		opts.ZoneCacheTTL = time.Minute
+	}
+	return &Engine{b: b, opts: opts, queues: map[string]*queue{}, mergeFor: merge}, nil
+}
+
+// ListZones returns the account's zones as FQDNs with a trailing dot, sorted.
+func (e *Engine) ListZones(ctx context.Context) ([]libdns.Zone, error) {
+	zs, err := e.accountZones(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]libdns.Zone, len(zs))
+	for i, z := range zs {
+		out[i] = libdns.Zone{Name: z}
+	}
+	return out, nil
+}
+
+// ZoneFor returns the account zone that holds name: the longest zone of the
+// account equal to name or a parent of it.
+func (e *Engine) ZoneFor(ctx context.Context, name string) (string, error) {
+	name = Canonical(name)
+	for refreshed := false; ; refreshed = true {
+		zs, err := e.accountZones(ctx, refreshed)
+		if err != nil {
+			return "", err
+		}
+		best := ""
+		for _, z := range zs {
+			if InZone(name, z) && len(z) > len(best) {
+				best = z
+			}
+		}
+		if best != "" {
+			return best, nil
+		}
+		if refreshed {
+			shown := zs
+			if len(shown) > 10 {
+				shown = append(slices.Clip(shown[:10]), "…")
+			}
+			return "", fmt.Errorf("no zone of this account holds %s (account zones: %s)", name, strings.Join(shown, " "))
+		}
+	}
+}
+
+func (e *Engine) accountZones(ctx context.Context, refresh bool) ([]string, error) {
+	e.mu.Lock()
+	if !refresh && e.zones != nil && time.Since(e.zonesAt) < e.opts.ZoneCacheTTL {
+		zs := e.zones
+		e.mu.Unlock()
+		return zs, nil
+	}
+	e.mu.Unlock()
+	raw, err := e.b.Zones(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing zones: %w", err)
+	}
+	zs := make([]string, 0, len(raw))
+	for _, z := range raw {
+		zs = append(zs, Canonical(z))
+	}
+	sort.Strings(zs)
+	zs = slices.Compact(zs)
+	e.mu.Lock()
+	e.zones, e.zonesAt = zs, time.Now()
+	e.mu.Unlock()
+	return zs, nil
+}
+
+// GetRecords returns the records at or below zone, with names relative to
+// zone and typed values (libdns.TXT, libdns.Address, …) where the data parses.
+func (e *Engine) GetRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
+	az, err := e.ZoneFor(ctx, zone)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := e.read(ctx, az)
+	if err != nil {
+		return nil, err
+	}
+	zone = Canonical(zone)
+	var out []libdns.Record
+	for _, r := range recs {
+		if InZone(r.RR.Name, zone) {
+			out = append(out, relative(r.RR, zone))
+		}
+	}
+	return out, nil
+}
+
+// AppendRecords adds records that are not in the zone yet and returns every
+// input record as it now exists (exact duplicates are not added twice).
+func (e *Engine) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	return e.submit(ctx, zone, opAppend, recs)
+}
+
+// SetRecords makes each (name, type) set named in recs hold exactly the
+// input records, leaving every other set untouched, and returns recs.
+// It is not atomic at per-record backends: a failure can leave a set
+// partially updated, which a retry of the same call repairs.
+func (e *Engine) SetRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	return e.submit(ctx, zone, opSet, recs)
+}
+
+// DeleteRecords removes the records that match an input exactly (an empty
+// Type or Data, or a zero TTL, matches any) and returns those removed.
+// Input records not in the zone are ignored.
+func (e *Engine) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	return e.submit(ctx, zone, opDelete, recs)
+}
+
+type opKind int
+
+const (
+	opAppend opKind = iota
+	opSet
+	opDelete
+)
+
+func (k opKind) String() string {
+	return [...]string{"append", "set", "delete"}[k]
+}
+
+type op struct {
+	ctx  context.Context
+	kind opKind
+	rrs  []libdns.RR // absolute names, TTL defaulted
+	done chan result // buffered: the waiter may have gone
+}
+
+type result struct {
+	rrs []libdns.RR
+	err error
+}
+
+type queue struct {
+	mu      sync.Mutex
+	pending []*op
+	running bool
+}
+
+func (e *Engine) submit(ctx context.Context, zone string, kind opKind, recs []libdns.Record) ([]libdns.Record, error) {
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	az, err := e.ZoneFor(ctx, zone)
+	if err != nil {
+		return nil, err
+	}
+	zone = Canonical(zone)
+	o := &op{ctx: ctx, kind: kind, done: make(chan result, 1)}
+	for _, rec := range recs {
+		rr, err := e.absolute(rec.RR(), zone, kind)
+		if err != nil {
+			return nil, fmt.Errorf("%s records in %s: %w", kind, zone, err)
+		}
+		o.rrs = append(o.rrs, rr)
+	}
+
+	e.mu.Lock()
+	q := e.queues[az]
+	if q == nil {
+		q = &queue{}
+		e.queues[az] = q
+	}
+	e.mu.Unlock()
+	q.mu.Lock()
+	q.pending = append(q.pending, o)
+	lead := !q.running
+	q.running = true
+	q.mu.Unlock()
+	if lead {
+		go e.drain(az, q)
+	}
+
+	select {
+	case r := <-o.done:
+		if r.err != nil {
+			return nil, r.err
+		}
+		out := make([]libdns.Record, len(r.rrs))
+		for i, rr := range r.rrs {
+			out[i] = relative(rr, zone)
+		}
+		return out, nil
+	case <-ctx.Done():
+		q.mu.Lock()
+		q.pending = slices.DeleteFunc(q.pending, func(p *op) bool { return p == o })
+		q.mu.Unlock()
+		return nil, fmt.Errorf("%s records in %s: %w", kind, zone, ctx.Err())
+	}
+}
+
+// absolute validates one input record and makes its name absolute.
+func (e *Engine) absolute(rr libdns.RR, zone string, kind opKind) (libdns.RR, error) {
+	if strings.TrimSpace(rr.Name) == "" {
+		return rr, errors.New(`record name is empty (use "@" for the zone apex)`)
+	}
+	rr.Name = Canonical(libdns.AbsoluteName(rr.Name, zone))
+	if !InZone(rr.Name, zone) {
+		return rr, fmt.Errorf("record name %s is outside the zone", rr.Name)
+	}
+	rr.Type = strings.ToUpper(strings.TrimSpace(rr.Type))
+	if rr.TTL < 0 {
+		return rr, fmt.Errorf("record %s %s: negative TTL", rr.Name, rr.Type)
+	}
+	if rr.TTL > 0 && rr.TTL < time.Second {
+		rr.TTL = time.Second
+	}
+	rr.TTL = rr.TTL.Truncate(time.Second)
+	if kind == opDelete {
+		return rr, nil
+	}
+	if rr.Type == "" || rr.Data == "" {
+		return rr, fmt.Errorf("record %s needs a type and data", rr.Name)
+	}
+	if rr.TTL == 0 {
+		rr.TTL = e.opts.DefaultTTL
+	}
+	return rr, nil
+}
+
+// drain runs batches for one zone until no operation is pending.
+func (e *Engine) drain(zone string, q *queue) {
+	for {
+		q.mu.Lock()
+		batch := q.pending
+		q.pending = nil
+		if len(batch) == 0 {
+			q.running = false
+			q.mu.Unlock()
+			return
+		}
+		q.mu.Unlock()
+		e.runBatch(zone, q, batch)
+	}
+}
+
+// runBatch takes the zone's locks, picks up whatever else queued meanwhile,
+// and applies all operations with one read and (whole-zone) one write.
+func (e *Engine) runBatch(zone string, q *queue, batch []*op) {
+	ctx, bc := newBatchContext(batch)
+	defer bc.stop()
+	fail := func(ops []*op, err error) {
+		for _, o := range ops {
+			o.done <- result{err: err}
+		}
+	}
+	unlock, err := e.lock(ctx, zone)
+	if err != nil {
+		fail(batch, fmt.Errorf("locking zone %s: %w", zone, err))
+		return
+	}
+	defer unlock()
+	// Operations that arrived while we waited for the lock join this batch.
+	q.mu.Lock()
+	if ctx.Err() == nil {
+		bc.add(q.pending)
+		batch = append(batch, q.pending...)
+		q.pending = nil
+	}
+	q.mu.Unlock()
+
+	before, err := e.read(ctx, zone)
+	if err != nil {
+		fail(batch, err)
+		return
+	}
+	switch b := e.b.(type) {
+	case ZoneWriter:
+		e.writeZone(ctx, b, zone, before, batch)
+	case RecordWriter:
+		e.writeRecords(ctx, b, zone, before, batch)
+	}
+}
+
+func (e *Engine) writeZone(ctx context.Context, b ZoneWriter, zone string, before []Record, batch []*op) {
+	p := e.mergeFor(before, batch)
+	err := p.check(before)
+	if err == nil && p.changed {
+		if err = b.Write(ctx, zone, p.after); err == nil && e.opts.VerifyWrites {
+			err = e.verify(ctx, zone, p.after)
+		}
+	}
+	for i, o := range batch {
+		switch {
+		case p.errs[i] != nil:
+			o.done <- result{err: p.errs[i]}
+		case err != nil:
+			o.done <- result{err: fmt.Errorf("writing zone %s: %w", zone, err)}
+		default:
+			o.done <- result{rrs: p.results[i]}
+		}
+	}
+}
+
+// writeRecords applies each operation with single-record calls, in order.
+// An operation that fails leaves the ones after it unaffected.
+func (e *Engine) writeRecords(ctx context.Context, b RecordWriter, zone string, cur []Record, batch []*op) {
+	for _, o := range batch {
+		p := e.mergeFor(cur, []*op{o})
+		err := p.errs[0]
+		if err == nil {
+			err = p.check(cur)
+		}
+		if err == nil {
+			cur, err = applyRecords(ctx, b, zone, cur, p)
+		}
+		if err != nil {
+			o.done <- result{err: fmt.Errorf("%s records in %s: %w", o.kind, zone, err)}
+			continue
+		}
+		o.done <- result{rrs: p.results[0]}
+	}
+}
+
+// applyRecords deletes what the plan dropped and creates what it added,
+// returning the zone as it now is.
+func applyRecords(ctx context.Context, b RecordWriter, zone string, cur []Record, p plan) ([]Record, error) {
+	var now []Record
+	for i, r := range cur {
+		if !p.deleted[i] {
+			now = append(now, r)
+			continue
+		}
+		if err := b.Delete(ctx, zone, r); err != nil {
+			return append(now, cur[i:]...), fmt.Errorf("deleting %s: %w", show(r.RR), err)
+		}
+	}
+	for k, r := range p.after {
+		if p.origin[k] >= 0 {
+			continue
+		}
+		created, err := b.Create(ctx, zone, r.RR)
+		if err != nil {
+			return now, fmt.Errorf("creating %s: %w", show(r.RR), err)
+		}
+		created.RR = canonicalRR(created.RR)
+		now = append(now, created)
+	}
+	return now, nil
+}
+
+func (e *Engine) verify(ctx context.Context, zone string, sent []Record) error {
+	got, err := e.read(ctx, zone)
+	if err != nil {
+		return fmt.Errorf("checking the write: %w", err)
+	}
+	missing, extra := diff(sent, got)
+	if len(missing)+len(extra) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the zone read back differs from what was written: missing %s; unexpected %s", describe(missing), describe(extra))
+}
+
+// read reads the zone and puts every name in canonical form (Raw is untouched).
+func (e *Engine) read(ctx context.Context, zone string) ([]Record, error) {
+	recs, err := e.b.Read(ctx, zone)
+	if err != nil {
+		return nil, fmt.Errorf("reading zone %s: %w", zone, err)
+	}
+	for i := range recs {
+		recs[i].RR = canonicalRR(recs[i].RR)
+	}
+	return recs, nil
+}
+
+func canonicalRR(rr libdns.RR) libdns.RR {
+	rr.Name = Canonical(rr.Name)
+	rr.Type = strings.ToUpper(rr.Type)
+	return rr
+}
+
+// lock serialises read-modify-write cycles on one zone: in process by
+// backend ID and zone, and across processes through Options.Lock.
+func (e *Engine) lock(ctx context.Context, zone string) (func(), error) {
+	key := e.b.ID() + "|" + zone
+	v, _ := zoneLocks.LoadOrStore(key, make(chan struct{}, 1))
+	ch := v.(chan struct{})
+	select {
+	case ch <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	release := func() { <-ch }
+	if e.opts.Lock == nil {
+		return release, nil
+	}
+	unlock, err := e.opts.Lock(ctx, key)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return func() { unlock(); release() }, nil
+}
+
+var zoneLocks sync.Map // backend ID + zone -> chan struct{} (capacity 1)
+
+// batchContext is cancelled once every operation in the batch has given up,
+// so one caller's cancellation never aborts a write others still wait for.
+type batchContext struct {
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	live   int
+	stops  []func() bool
+}
+
+func newBatchContext(ops []*op) (context.Context, *batchContext) {
+	ctx, cancel := context.WithCancel(context.Background())
+	bc := &batchContext{cancel: cancel}
+	bc.add(ops)
+	return ctx, bc
+}
+
+func (bc *batchContext) add(ops []*op) {
+	bc.mu.Lock()
+	bc.live += len(ops)
+	bc.mu.Unlock()
+	for _, o := range ops {
+		stop := context.AfterFunc(o.ctx, func() {
+			bc.mu.Lock()
+			defer bc.mu.Unlock()
+			if bc.live--; bc.live == 0 {
+				bc.cancel()
+			}
+		})
+		bc.mu.Lock()
+		bc.stops = append(bc.stops, stop)
+		bc.mu.Unlock()
+	}
+}
+
+func (bc *batchContext) stop() {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	for _, s := range bc.stops {
+		s()
+	}
+	bc.cancel()
+}

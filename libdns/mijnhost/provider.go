@@ -1,0 +1,242 @@
+// Package mijnhost is a libdns provider for mijn.host DNS (API v2).
+//
+// mijn.host replaces a domain's whole record set on every write, so this
+// provider reads the zone, changes only the records it was asked to change,
+// and sends every other record back exactly as it was read. Writes to one
+// zone are serialised within the process, and concurrent calls are coalesced
+// into as few writes as possible. Writes are not atomic across calls, but each
+// call is one whole-zone replacement, so a failed call changes nothing.
+//
+// Zones are the account's domains. A zone argument below a domain
+// ("sub.example.com.") is accepted and works on the records under it.
+// Record names are relative to the zone passed; returned records are typed
+// (libdns.TXT, libdns.Address, libdns.MX, …) and TXT text is unquoted.
+package mijnhost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libdns/libdns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/zone"
+)
+
+// Provider reaches one mijn.host account. Populate the fields and use it;
+// it is safe for concurrent use. Changing fields after first use has no effect.
+type Provider struct {
+	// APIKey is the key from the mijn.host control panel ("API Access").
+	APIKey string `json:"api_key,omitempty"`
+	// APIURL overrides the API root (default https://mijn.host/api/v2/).
+	APIURL string `json:"api_url,omitempty"`
+	// TTL in seconds for records created without one (default 120).
+	TTL int `json:"ttl,omitempty"`
+
+	// HTTPClient sends the API requests (default http.DefaultClient).
+	HTTPClient *http.Client `json:"-"`
+	// Retry bounds retries of failed API requests (zero value: defaults).
+	Retry api.Retry `json:"-"`
+	// Lock, when set, also serialises writes across processes; see zone.Options.
+	Lock func(ctx context.Context, key string) (unlock func(), err error) `json:"-"`
+
+	mu     sync.Mutex
+	engine *zone.Engine
+}
+
+// ErrMissingAPIKey is returned by every method when APIKey is empty.
+var ErrMissingAPIKey = errors.New("mijnhost: api_key is not set: put the key from the mijn.host control panel (API Access) in api_key or MIJNHOST_API_KEY")
+
+func (p *Provider) getEngine() (*zone.Engine, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.engine != nil {
+		return p.engine, nil
+	}
+	if strings.TrimSpace(p.APIKey) == "" {
+		return nil, ErrMissingAPIKey
+	}
+	if p.TTL < 0 || p.TTL > 86400 {
+		return nil, fmt.Errorf("mijnhost: ttl %d is out of range: use 1 to 86400 seconds", p.TTL)
+	}
+	c, err := mijnhost.New(p.APIKey, mijnhost.Options{BaseURL: p.APIURL, HTTPClient: p.HTTPClient, Retry: p.Retry})
+	if err != nil {
+		return nil, fmt.Errorf("mijnhost: %w", err)
+	}
+	base := p.APIURL
+	if base == "" {
+		base = mijnhost.DefaultURL
+	}
+	e, err := zone.New(&backend{c: c, id: "mijnhost " + base}, zone.Options{
+		DefaultTTL: time.Duration(p.TTL) * time.Second,
+		Lock:       p.Lock,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mijnhost: %w", err)
+	}
+	p.engine = e
+	return e, nil
+}
+
+// GetRecords returns every record at or below zone.
+func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
+	e, err := p.getEngine()
+	if err != nil {
+		return nil, err
+	}
+	return wrap(e.GetRecords(ctx, zone))
+}
+
+// AppendRecords adds records without touching existing ones; a record that
+// already exists (same name, type and data) is not added twice. It returns
+// the input records as they now exist.
+func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	e, err := p.getEngine()
+	if err != nil {
+		return nil, err
+	}
+	return wrap(e.AppendRecords(ctx, zone, recs))
+}
+
+// SetRecords makes each (name, type) set in recs hold exactly those records
+// and leaves every other record untouched. It is one zone write: either all
+// of it happens or none.
+func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	e, err := p.getEngine()
+	if err != nil {
+		return nil, err
+	}
+	return wrap(e.SetRecords(ctx, zone, recs))
+}
+
+// DeleteRecords removes the records matching an input exactly (empty type or
+// data, or zero TTL, match any) and returns those removed; absent records are
+// ignored.
+func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	e, err := p.getEngine()
+	if err != nil {
+		return nil, err
+	}
+	return wrap(e.DeleteRecords(ctx, zone, recs))
+}
+
+// ListZones returns the account's domains as zones with a trailing dot.
+func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
+	e, err := p.getEngine()
+	if err != nil {
+		return nil, err
+	}
+	zs, err := e.ListZones(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("mijnhost: %w", explain(err))
+	}
+	return zs, nil
+}
+
+func wrap(recs []libdns.Record, err error) ([]libdns.Record, error) {
+	if err != nil {
+		return nil, fmt.Errorf("mijnhost: %w", explain(err))
+	}
+	return recs, nil
+}
+
+// explain adds the fix to errors whose cause is the credential.
+func explain(err error) error {
+	switch api.StatusOf(err) {
+	case http.StatusUnauthorized:
+		return fmt.Errorf("the API key was rejected (check MIJNHOST_API_KEY / api_key): %w", err)
+	case http.StatusForbidden:
+		return fmt.Errorf("the API key may not do this (check its permissions in the mijn.host panel): %w", err)
+	}
+	return err
+}
+
+// backend adapts the mijn.host client to the zone engine (whole-zone flavour).
+type backend struct {
+	c  *mijnhost.Client
+	id string
+}
+
+func (b *backend) ID() string { return b.id }
+
+func (b *backend) Zones(ctx context.Context) ([]string, error) {
+	ds, err := b.c.Domains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.Domain
+	}
+	return out, nil
+}
+
+func (b *backend) Read(ctx context.Context, z string) ([]zone.Record, error) {
+	raws, err := b.c.Records(ctx, z)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]zone.Record, len(raws))
+	for i, r := range raws {
+		out[i] = zone.Record{
+			RR: libdns.RR{
+				Name: absolute(r.Name, z),
+				Type: r.Type,
+				TTL:  time.Duration(r.TTL) * time.Second,
+				Data: r.Value,
+			},
+			Raw: r.Raw,
+		}
+	}
+	return out, nil
+}
+
+func (b *backend) Write(ctx context.Context, z string, recs []zone.Record) error {
+	raws := make([]json.RawMessage, len(recs))
+	for i, r := range recs {
+		if r.Raw != nil {
+			raws[i] = r.Raw
+			continue
+		}
+		raws[i] = mijnhost.EncodeRecord(mijnhost.Record{
+			Type:  r.RR.Type,
+			Name:  zone.Canonical(r.RR.Name), // dotted FQDN: the form every client sends
+			Value: r.RR.Data,
+			TTL:   int(r.RR.TTL / time.Second),
+		})
+	}
+	return b.c.ReplaceRecords(ctx, z, raws)
+}
+
+// absolute reads a record name as mijn.host returns it: a dotted FQDN. A
+// relative label, "@" or an undotted name inside the domain is tolerated.
+func absolute(name, domain string) string {
+	d := strings.TrimSuffix(strings.ToLower(domain), ".")
+	n := strings.ToLower(strings.TrimSpace(name))
+	switch {
+	case strings.HasSuffix(n, "."):
+		return n
+	case n == "" || n == "@":
+		return d + "."
+	case n == d || strings.HasSuffix(n, "."+d):
+		return n + "."
+	default:
+		return n + "." + d + "."
+	}
+}
+
+var (
+	_ libdns.RecordGetter   = (*Provider)(nil)
+	_ libdns.RecordAppender = (*Provider)(nil)
+	_ libdns.RecordSetter   = (*Provider)(nil)
+	_ libdns.RecordDeleter  = (*Provider)(nil)
+	_ libdns.ZoneLister     = (*Provider)(nil)
+	_ zone.ZoneWriter       = (*backend)(nil)
+)
