@@ -48,6 +48,9 @@ type Options struct {
 type Spec struct {
 	Name  string // as given to --provider / ACME_HOOK_PROVIDER
 	Title string // as the provider calls itself
+	// Prefix starts every variable of this provider ("MIJNHOST_"), as in
+	// lego, so PREFIX_PROPAGATION_TIMEOUT and friends apply to it.
+	Prefix string
 	Vars  []Var
 	// Credentials are the variables whose presence selects this provider
 	// when ACME_HOOK_PROVIDER is unset.
@@ -60,8 +63,9 @@ func (s *Spec) New(env Env, opts Options) (Provider, error) { return s.build(env
 
 var specs = []*Spec{
 	{
-		Name:  "mijnhost",
-		Title: "mijn.host",
+		Name:   "mijnhost",
+		Title:  "mijn.host",
+		Prefix: "MIJNHOST_",
 		Vars: []Var{
 			{Name: "MIJNHOST_API_KEY", Secret: true, Help: "API key from the mijn.host panel (API Access)"},
 			{Name: "MIJNHOST_API_URL", Help: "API root, default " + "https://mijn.host/api/v2/"},
