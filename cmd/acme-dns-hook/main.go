@@ -1,0 +1,325 @@
+// Command acme-dns-hook answers ACME DNS-01 challenges at your DNS hosting
+// provider for every ACME client: lego (exec and httpreq), Traefik, certbot,
+// dehydrated and acme.sh-style scripts. Run it with --help for the calls it
+// understands and the environment it reads.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/filelock"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/propagation"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/solver"
+)
+
+const usage = `acme-dns-hook solves ACME DNS-01 challenges at your DNS provider.
+
+Usage: acme-dns-hook [--provider NAME] COMMAND [ARGS]
+
+ACME client calls:
+  present FQDN VALUE | cleanup FQDN VALUE       lego --dns exec
+  present -- DOMAIN TOKEN KEYAUTH               lego --dns exec with EXEC_MODE=RAW (also cleanup)
+  certbot-auth | certbot-cleanup                certbot --manual hooks (CERTBOT_DOMAIN, CERTBOT_VALIDATION);
+                                                with no command at all when CERTBOT_DOMAIN is set
+  deploy_challenge DOMAIN TOKENFILE VALUE [...]  dehydrated hook (also clean_challenge; other hooks: no-op)
+  add FQDN VALUE | rm FQDN VALUE                acme.sh-style scripts and cron jobs
+  serve [--listen 127.0.0.1:8080]               HTTP endpoint for lego --dns httpreq and Traefik
+
+For people:
+  zones            list the account's zones
+  records ZONE     list a zone's records
+  check            verify that the credentials work
+  --help, --version
+
+Provider: --provider NAME or ACME_HOOK_PROVIDER (%s); when unset, the one
+whose credentials are set.
+%s
+Common settings:
+  ACME_HOOK_RESOLVERS            host:port,... to check propagation on, instead of the zone's authoritative servers
+  ACME_HOOK_WAIT                 false: return right after the API call (default true; serve: false)
+  ACME_HOOK_PROPAGATION_TIMEOUT  seconds to wait for DNS after present (default 120)
+  ACME_HOOK_POLLING_INTERVAL     seconds between DNS checks (default 2)
+  ACME_HOOK_LOCK_DIR             directory for cross-process zone locks (default %s)
+  ACME_HOOK_SERVE_USERNAME, ACME_HOOK_SERVE_PASSWORD   HTTP Basic credentials serve requires
+Every setting can also be read from a file named by NAME_FILE.
+`
+
+// dehydratedHooks are the hook names dehydrated calls that need no action.
+var dehydratedHooks = []string{
+	"deploy_cert", "deploy_ocsp", "unchanged_cert", "invalid_challenge", "request_failure",
+	"generate_csr", "startup_hook", "exit_hook", "sync_cert",
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], providers.OSEnv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// failure is an error that comes with its exit code (2 for usage errors).
+type failure struct {
+	code int
+	err  error
+}
+
+func (f failure) Error() string { return f.err.Error() }
+func (f failure) Unwrap() error { return f.err }
+
+func usageErr(format string, args ...any) error {
+	return failure{2, fmt.Errorf(format+" (see acme-dns-hook --help)", args...)}
+}
+
+// run executes one invocation and returns the exit code. Errors are printed
+// as one line on stderr with every known secret removed.
+func run(ctx context.Context, args []string, env providers.Env, stdout, stderr io.Writer) int {
+	stderr = &lockedWriter{w: stderr} // progress lines come from concurrent waits
+	err := dispatch(ctx, args, env, stdout, stderr)
+	if err == nil {
+		return 0
+	}
+	secrets := append(providers.Secrets(env), serveSecrets(env)...)
+	msg := strings.ReplaceAll(api.Redact(err.Error(), secrets...), "\n", "; ")
+	fmt.Fprintln(stderr, "acme-dns-hook: "+msg)
+	var f failure
+	if errors.As(err, &f) {
+		return f.code
+	}
+	return 1
+}
+
+func dispatch(ctx context.Context, args []string, env providers.Env, stdout, stderr io.Writer) error {
+	var flagProvider string
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "--" {
+		switch a := args[0]; {
+		case a == "-h" || a == "--help" || a == "help":
+			fmt.Fprintf(stdout, usage, strings.Join(providers.Names(), ", "), providerHelp(), filelock.DefaultDir())
+			return nil
+		case a == "--version" || a == "-version":
+			fmt.Fprintln(stdout, "acme-dns-hook", api.Version)
+			return nil
+		case a == "--provider" && len(args) > 1:
+			flagProvider, args = args[1], args[1:]
+		case strings.HasPrefix(a, "--provider="):
+			flagProvider = strings.TrimPrefix(a, "--provider=")
+		default:
+			return usageErr("unknown option %s", a)
+		}
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		if env.Has("CERTBOT_DOMAIN") {
+			if _, isCleanup := env("CERTBOT_AUTH_OUTPUT"); isCleanup {
+				args = []string{"certbot-cleanup"}
+			} else {
+				args = []string{"certbot-auth"}
+			}
+		} else {
+			return usageErr("no command given")
+		}
+	}
+	cmd, rest := args[0], args[1:]
+	if slices.Contains(dehydratedHooks, cmd) || strings.HasPrefix(cmd, "this_hookscript_is_broken") {
+		return nil
+	}
+	if cmd == "help" {
+		return dispatch(ctx, []string{"--help"}, env, stdout, stderr)
+	}
+	if !slices.Contains([]string{"present", "cleanup", "certbot-auth", "certbot-cleanup", "deploy_challenge",
+		"clean_challenge", "add", "rm", "serve", "zones", "records", "check"}, cmd) {
+		return usageErr("unknown command %q", cmd)
+	}
+
+	// Parse the arguments before touching the provider: bad input changes nothing.
+	var chs []solver.Challenge
+	var err error
+	switch cmd {
+	case "present", "cleanup":
+		chs, err = legoArgs(cmd, rest, env)
+	case "add", "rm":
+		if len(rest) != 2 {
+			return usageErr("%s needs FQDN VALUE", cmd)
+		}
+		chs = []solver.Challenge{{FQDN: rest[0], Value: rest[1]}}
+	case "certbot-auth", "certbot-cleanup":
+		domain, _ := env.Get("CERTBOT_DOMAIN")
+		value, _ := env.Get("CERTBOT_VALIDATION")
+		if domain == "" || value == "" {
+			return usageErr("%s needs CERTBOT_DOMAIN and CERTBOT_VALIDATION in the environment (certbot sets them)", cmd)
+		}
+		chs = []solver.Challenge{solver.ForDomain(domain, value)}
+	case "deploy_challenge", "clean_challenge":
+		if len(rest) == 0 || len(rest)%3 != 0 {
+			return usageErr("%s needs DOMAIN TOKENFILE VALUE triples, got %d arguments", cmd, len(rest))
+		}
+		for i := 0; i < len(rest); i += 3 {
+			chs = append(chs, solver.ForDomain(rest[i], rest[i+2]))
+		}
+	case "records":
+		if len(rest) != 1 {
+			return usageErr("records needs ZONE")
+		}
+	case "serve":
+		// parsed by serve
+	default:
+		if len(rest) != 0 {
+			return usageErr("%s takes no arguments", cmd)
+		}
+	}
+	if err != nil {
+		return err
+	}
+
+	spec, err := providers.Select(flagProvider, env)
+	if err != nil {
+		return failure{2, err}
+	}
+	s, err := newSolver(spec, env, cmd == "serve", stderr)
+	if err != nil {
+		return failure{2, err}
+	}
+
+	switch cmd {
+	case "present", "add", "certbot-auth", "deploy_challenge":
+		for _, c := range chs {
+			fmt.Fprintf(stderr, "acme-dns-hook: adding TXT %s %q at %s\n", c.FQDN, c.Value, spec.Title)
+		}
+		return s.Present(ctx, chs...)
+	case "cleanup", "rm", "certbot-cleanup", "clean_challenge":
+		for _, c := range chs {
+			fmt.Fprintf(stderr, "acme-dns-hook: removing TXT %s %q at %s\n", c.FQDN, c.Value, spec.Title)
+		}
+		return s.Cleanup(ctx, chs...)
+	case "serve":
+		return serve(ctx, rest, env, s, stderr)
+	case "zones":
+		zs, err := s.Provider.ListZones(ctx)
+		if err != nil {
+			return err
+		}
+		for _, z := range zs {
+			fmt.Fprintln(stdout, z.Name)
+		}
+		return nil
+	case "records":
+		return records(ctx, s, rest[0], stdout)
+	case "check":
+		zs, err := s.Provider.ListZones(ctx)
+		if err != nil {
+			return fmt.Errorf("%s credentials do not work: %w", spec.Title, err)
+		}
+		fmt.Fprintf(stdout, "%s credentials work: %d zone(s) in the account\n", spec.Title, len(zs))
+		return nil
+	}
+	return nil
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// legoArgs reads lego exec's arguments: FQDN VALUE (extra arguments such as
+// an old lego's TTL are ignored), or, in RAW mode, -- DOMAIN TOKEN KEYAUTH.
+func legoArgs(cmd string, rest []string, env providers.Env) ([]solver.Challenge, error) {
+	mode, _ := env.Get("EXEC_MODE")
+	if len(rest) > 0 && rest[0] == "--" || strings.EqualFold(mode, "RAW") {
+		rest = slices.DeleteFunc(slices.Clone(rest), func(a string) bool { return a == "--" })
+		if len(rest) != 3 {
+			return nil, usageErr("%s in RAW mode needs -- DOMAIN TOKEN KEYAUTH", cmd)
+		}
+		return []solver.Challenge{solver.FromKeyAuth(rest[0], rest[2])}, nil
+	}
+	if len(rest) < 2 {
+		return nil, usageErr("%s needs FQDN VALUE", cmd)
+	}
+	return []solver.Challenge{{FQDN: rest[0], Value: rest[1]}}, nil
+}
+
+// newSolver builds the provider and the propagation check from env.
+func newSolver(spec *providers.Spec, env providers.Env, serving bool, stderr io.Writer) (*solver.Solver, error) {
+	lockDir, err := env.Get("ACME_HOOK_LOCK_DIR")
+	if err != nil {
+		return nil, err
+	}
+	if lockDir == "" {
+		lockDir = filelock.DefaultDir()
+	}
+	opts := providers.Options{}
+	if lockDir != "off" {
+		opts.Lock = func(ctx context.Context, key string) (func(), error) { return filelock.Lock(ctx, lockDir, key) }
+	}
+	p, err := spec.New(env, opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &solver.Solver{Provider: p}
+	wait, err := env.Bool("ACME_HOOK_WAIT", !serving)
+	if err != nil || !wait {
+		return s, err
+	}
+	c := &propagation.Checker{Progress: stderr}
+	if v, err := env.Get("ACME_HOOK_RESOLVERS"); err != nil {
+		return nil, err
+	} else if v != "" {
+		if c.Resolvers, err = propagation.ParseResolvers(v); err != nil {
+			return nil, fmt.Errorf("ACME_HOOK_RESOLVERS: %w", err)
+		}
+	}
+	timeout, err := env.Seconds("ACME_HOOK_PROPAGATION_TIMEOUT", 1, 86400)
+	if err != nil {
+		return nil, err
+	}
+	interval, err := env.Seconds("ACME_HOOK_POLLING_INTERVAL", 1, 3600)
+	if err != nil {
+		return nil, err
+	}
+	c.Timeout, c.Interval = time.Duration(timeout)*time.Second, time.Duration(interval)*time.Second
+	s.Waiter = c
+	return s, nil
+}
+
+func records(ctx context.Context, s *solver.Solver, zone string, stdout io.Writer) error {
+	z, err := s.Zone(ctx, zone)
+	if err != nil {
+		return err
+	}
+	recs, err := s.Provider.(providers.Provider).GetRecords(ctx, z)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		rr := r.RR()
+		fmt.Fprintf(stdout, "%-30s %6d %-6s %s\n", rr.Name, int(rr.TTL.Seconds()), rr.Type, rr.Data)
+	}
+	return nil
+}
+
+func providerHelp() string {
+	var b strings.Builder
+	for _, s := range providers.All() {
+		fmt.Fprintf(&b, "\n%s (%s):\n", s.Name, s.Title)
+		for _, v := range s.Vars {
+			fmt.Fprintf(&b, "  %-30s %s\n", v.Name, v.Help)
+		}
+	}
+	return b.String()
+}

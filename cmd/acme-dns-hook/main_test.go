@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
+)
+
+// hookBin is the acme-dns-hook binary built for this test run; the
+// end-to-end tests hand it to real ACME clients.
+var hookBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "acme-dns-hook-test")
+	if err != nil {
+		panic(err)
+	}
+	hookBin = filepath.Join(dir, "acme-dns-hook")
+	if out, err := exec.Command("go", "build", "-race", "-o", hookBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building acme-dns-hook: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// startStack starts the local stack (with Pebble when ca is set) and returns
+// it with the environment a hook process needs on it.
+func startStack(t *testing.T, ca bool) (*localstack.Stack, []string) {
+	t.Helper()
+	stack, err := localstack.Start(localstack.Options{CA: ca, Zones: []string{"example.net"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stack.Close)
+	env := append(stack.Env(), "ACME_HOOK_LOCK_DIR="+t.TempDir(), "ACME_HOOK_POLLING_INTERVAL=1", "ACME_HOOK_PROPAGATION_TIMEOUT=20")
+	return stack, env
+}
+
+// envFunc turns KEY=VALUE lines into a providers.Env.
+func envFunc(lines []string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		for i := len(lines) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(lines[i], k+"="); ok {
+				return v, true
+			}
+		}
+		return "", false
+	}
+}
+
+// challenges returns the _acme-challenge TXT values in the zone, by name.
+func challenges(stack *localstack.Stack, zone string) map[string][]string {
+	out := map[string][]string{}
+	for _, r := range stack.MijnHost.Records(zone) {
+		if r.Type == "TXT" && strings.HasPrefix(r.Name, "_acme-challenge.") {
+			out[r.Name] = append(out[r.Name], r.Value)
+		}
+	}
+	return out
+}
+
+func TestInvocations(t *testing.T) {
+	const v1, v2 = "digest-one-0123456789abcdefghijklmnopqrstuv", "digest-two-0123456789abcdefghijklmnopqrstuv"
+	sum := sha256.Sum256([]byte("tok.thumb"))
+	rawValue := base64.RawURLEncoding.EncodeToString(sum[:])
+	type call struct {
+		args []string
+		env  []string
+	}
+	tests := []struct {
+		name  string
+		calls []call
+		want  map[string][]string // challenge records afterwards
+	}{
+		{"lego exec present and cleanup", []call{
+			{[]string{"present", "_acme-challenge.example.test.", v1}, nil},
+			{[]string{"present", "_acme-challenge.example.test.", v2, "120"}, nil}, // old lego passes a TTL too
+		}, map[string][]string{"_acme-challenge.example.test.": {v1, v2}}},
+		{"lego exec cleanup removes one value", []call{
+			{[]string{"present", "_acme-challenge.example.test.", v1}, nil},
+			{[]string{"present", "_acme-challenge.example.test.", v2}, nil},
+			{[]string{"cleanup", "_acme-challenge.example.test.", v1}, nil},
+		}, map[string][]string{"_acme-challenge.example.test.": {v2}}},
+		{"lego exec RAW mode", []call{
+			{[]string{"present", "--", "www.example.test", "tok", "tok.thumb"}, []string{"EXEC_MODE=RAW"}},
+		}, map[string][]string{"_acme-challenge.www.example.test.": {rawValue}}},
+		{"certbot hooks by name and by environment", []call{
+			{[]string{"certbot-auth"}, []string{"CERTBOT_DOMAIN=example.test", "CERTBOT_VALIDATION=" + v1}},
+			{nil, []string{"CERTBOT_DOMAIN=example.test", "CERTBOT_VALIDATION=" + v2}},
+			{nil, []string{"CERTBOT_DOMAIN=example.test", "CERTBOT_VALIDATION=" + v1, "CERTBOT_AUTH_OUTPUT="}},
+		}, map[string][]string{"_acme-challenge.example.test.": {v2}}},
+		{"dehydrated chained triples, same domain twice", []call{
+			{[]string{"deploy_challenge", "example.test", "t1", v1, "example.test", "t2", v2, "mail.example.test", "t3", v1}, nil},
+			{[]string{"clean_challenge", "mail.example.test", "t3", v1}, nil},
+			{[]string{"deploy_cert", "example.test", "k", "c", "f", "ch", "ts"}, nil},
+			{[]string{"this_hookscript_is_broken__dehydrated_is_working_fine__please_ignore_unknown_hooks_in_your_script"}, nil},
+		}, map[string][]string{"_acme-challenge.example.test.": {v1, v2}}},
+		{"acme.sh-style add and rm, two zones", []call{
+			{[]string{"add", "_acme-challenge.example.test", v1}, nil},
+			{[]string{"add", "_acme-challenge.example.net", v2}, nil},
+			{[]string{"rm", "_acme-challenge.example.test", v1}, nil},
+		}, map[string][]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stack, env := startStack(t, false)
+			for _, c := range tt.calls {
+				var stdout, stderr bytes.Buffer
+				if code := run(context.Background(), c.args, envFunc(append(env, c.env...)), &stdout, &stderr); code != 0 {
+					t.Fatalf("%v exited %d: %s", c.args, code, stderr.String())
+				}
+			}
+			if got := challenges(stack, localstack.Zone); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("challenge records %v, want %v", got, tt.want)
+			}
+			var rest []mijnhosttest.Record
+			for _, r := range stack.MijnHost.Records(localstack.Zone) {
+				if !strings.HasPrefix(r.Name, "_acme-challenge.") {
+					rest = append(rest, r)
+				}
+			}
+			if !slices.Equal(rest, localstack.Seed()) {
+				t.Errorf("unrelated records changed:\n%v\nwant\n%v", rest, localstack.Seed())
+			}
+		})
+	}
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		env      []string
+		wantCode int
+		want     string
+	}{
+		{"unknown command", []string{"presnt", "a", "b"}, nil, 2, `unknown command "presnt"`},
+		{"missing value", []string{"present", "_acme-challenge.example.test."}, nil, 2, "present needs FQDN VALUE"},
+		{"bad RAW", []string{"present", "--", "example.test", "tok"}, nil, 2, "RAW mode needs -- DOMAIN TOKEN KEYAUTH"},
+		{"dehydrated partial triple", []string{"deploy_challenge", "example.test", "t"}, nil, 2, "needs DOMAIN TOKENFILE VALUE triples"},
+		{"certbot without env", []string{"certbot-auth"}, nil, 2, "needs CERTBOT_DOMAIN and CERTBOT_VALIDATION"},
+		{"unknown provider", []string{"--provider", "nope", "zones"}, nil, 2, `unknown provider "nope"`},
+		{"bad ttl", []string{"present", "_acme-challenge.example.test.", "v"}, []string{"MIJNHOST_TTL=1h"}, 2, `MIJNHOST_TTL="1h" is invalid`},
+		{"bad resolvers", []string{"present", "_acme-challenge.example.test.", "v"}, []string{"ACME_HOOK_RESOLVERS=::nope::"}, 2, "ACME_HOOK_RESOLVERS"},
+		{"bad wait", []string{"present", "_acme-challenge.example.test.", "v"}, []string{"ACME_HOOK_WAIT=maybe"}, 2, `ACME_HOOK_WAIT="maybe" is invalid`},
+		{"name outside the account", []string{"present", "_acme-challenge.example.org.", "v"}, nil, 1, "no zone of this account holds _acme-challenge.example.org."},
+		{"rejected key", []string{"present", "_acme-challenge.example.test.", "v"}, []string{"MIJNHOST_API_KEY=wrong-key-0123456789"}, 1, "API key was rejected"},
+		{"missing key", []string{"present", "_acme-challenge.example.test.", "v"}, []string{"MIJNHOST_API_KEY="}, 2, "MIJNHOST_API_KEY is not set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stack, env := startStack(t, false)
+			env = append(env, tt.env...)
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, envFunc(env), &stdout, &stderr)
+			if code != tt.wantCode || !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, stderr.String(), tt.wantCode, tt.want)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "acme-dns-hook: ") {
+				t.Errorf("last line is not the one-line cause: %q", last)
+			}
+			for _, secret := range []string{localstack.APIKey, "wrong-key-0123456789"} {
+				if strings.Contains(stdout.String()+stderr.String(), secret) {
+					t.Errorf("output shows a secret: %s", stderr.String())
+				}
+			}
+			if n := stack.MijnHost.Count(mijnhosttest.EndpointPutRecords); n != 0 {
+				t.Errorf("%d PUTs: bad input changed the zone", n)
+			}
+		})
+	}
+}
+
+func TestPeopleCommands(t *testing.T) {
+	_, env := startStack(t, false)
+	keyFile := filepath.Join(t.TempDir(), "key")
+	os.WriteFile(keyFile, []byte(localstack.APIKey+"\n"), 0o600)
+	env = append(slices.DeleteFunc(env, func(l string) bool { return strings.HasPrefix(l, "MIJNHOST_API_KEY=") }), "MIJNHOST_API_KEY_FILE="+keyFile)
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"zones"}, []string{"example.net.", "example.test."}},
+		{[]string{"records", "example.test"}, []string{"_dmarc", `v=DMARC1; p=reject; rua=mailto:"dmarc"@example.test`, "10 mail.example.test."}},
+		{[]string{"check"}, []string{"mijn.host credentials work: 2 zone(s)"}},
+		{[]string{"--version"}, []string{"acme-dns-hook dev"}},
+		{[]string{"--help"}, []string{"lego --dns exec", "MIJNHOST_API_KEY", "ACME_HOOK_RESOLVERS"}},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), tt.args, envFunc(env), &stdout, &stderr); code != 0 {
+			t.Fatalf("%v exited %d: %s", tt.args, code, stderr.String())
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(stdout.String(), w) {
+				t.Errorf("%v output lacks %q:\n%s", tt.args, w, stdout.String())
+			}
+		}
+		if strings.Contains(stdout.String()+stderr.String(), localstack.APIKey) {
+			t.Errorf("%v shows the API key", tt.args)
+		}
+	}
+}
+
+// TestConcurrentProcesses runs 20 hook processes at once on one zone, as
+// parallel certbot runs and cron jobs would: the file lock must keep every
+// record.
+func TestConcurrentProcesses(t *testing.T) {
+	stack, env := startStack(t, false)
+	const n = 20
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			cmd := exec.Command(hookBin, "present", "_acme-challenge.example.test.", fmt.Sprintf("concurrent-value-%02d", i))
+			cmd.Env = append(os.Environ(), env...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("process %d: %v\n%s", i, err, out)
+			}
+		})
+	}
+	wg.Wait()
+	if got := len(challenges(stack, localstack.Zone)["_acme-challenge.example.test."]); got != n {
+		t.Fatalf("%d TXT records after %d concurrent processes, want %d", got, n, n)
+	}
+	if !slices.Equal(stack.MijnHost.Records(localstack.Zone)[:len(localstack.Seed())], localstack.Seed()) {
+		t.Errorf("unrelated records changed")
+	}
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/solver"
+)
+
+const defaultListen = "127.0.0.1:8080"
+
+func serveSecrets(env providers.Env) []string {
+	if p, _ := env.Get("ACME_HOOK_SERVE_PASSWORD"); p != "" {
+		return []string{p}
+	}
+	return nil
+}
+
+// serve answers lego's httpreq protocol: POST /present and POST /cleanup with
+// {"fqdn","value"} or, in RAW mode, {"domain","token","keyAuth"}.
+func serve(ctx context.Context, args []string, env providers.Env, s *solver.Solver, stderr io.Writer) error {
+	listen := defaultListen
+	for len(args) > 0 {
+		switch a := args[0]; {
+		case a == "--listen" && len(args) > 1:
+			listen, args = args[1], args[2:]
+		case strings.HasPrefix(a, "--listen="):
+			listen, args = strings.TrimPrefix(a, "--listen="), args[1:]
+		default:
+			return usageErr("serve: unknown argument %q (use --listen HOST:PORT)", a)
+		}
+	}
+	user, err := env.Get("ACME_HOOK_SERVE_USERNAME")
+	if err != nil {
+		return err
+	}
+	pass, err := env.Get("ACME_HOOK_SERVE_PASSWORD")
+	if err != nil {
+		return err
+	}
+	if user == "" || pass == "" {
+		return failure{2, errors.New("serve needs ACME_HOOK_SERVE_USERNAME and ACME_HOOK_SERVE_PASSWORD: set both and give lego the same as HTTPREQ_USERNAME/HTTPREQ_PASSWORD")}
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	h := &handler{s: s, user: sha256.Sum256([]byte(user)), pass: sha256.Sum256([]byte(pass)), log: stderr, secrets: append(providers.Secrets(env), pass)}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stderr, "acme-dns-hook: serving POST /present and /cleanup on http://%s\n", ln.Addr())
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+type handler struct {
+	s          *solver.Solver
+	user, pass [32]byte
+	log        io.Writer
+	secrets    []string
+}
+
+type request struct {
+	FQDN    string `json:"fqdn"`
+	Value   string `json:"value"`
+	Domain  string `json:"domain"`
+	Token   string `json:"token"`
+	KeyAuth string `json:"keyAuth"`
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	action := strings.TrimPrefix(r.URL.Path, "/")
+	if action != "present" && action != "cleanup" {
+		h.reply(w, http.StatusNotFound, "not found: use POST /present or POST /cleanup")
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.reply(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
+		return
+	}
+	u, p, ok := r.BasicAuth()
+	uh, ph := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
+	if !ok || subtle.ConstantTimeCompare(uh[:], h.user[:])&subtle.ConstantTimeCompare(ph[:], h.pass[:]) != 1 {
+		w.Header().Set("WWW-Authenticate", `Basic realm="acme-dns-hook"`)
+		h.reply(w, http.StatusUnauthorized, "unauthorized: send the HTTP Basic credentials of ACME_HOOK_SERVE_USERNAME/_PASSWORD")
+		return
+	}
+	var req request
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	if err := dec.Decode(&req); err != nil {
+		h.reply(w, http.StatusBadRequest, "bad request: body must be JSON {fqdn,value} or {domain,token,keyAuth}: "+err.Error())
+		return
+	}
+	var ch solver.Challenge
+	switch {
+	case req.FQDN != "" && req.Value != "":
+		ch = solver.Challenge{FQDN: req.FQDN, Value: req.Value}
+	case req.Domain != "" && req.KeyAuth != "":
+		ch = solver.FromKeyAuth(req.Domain, req.KeyAuth)
+	default:
+		h.reply(w, http.StatusBadRequest, "bad request: need fqdn and value, or domain, token and keyAuth")
+		return
+	}
+	if !strings.HasPrefix(strings.ToLower(ch.FQDN), "_acme-challenge.") {
+		h.reply(w, http.StatusForbidden, "forbidden: only _acme-challenge TXT records are served, not "+ch.FQDN)
+		return
+	}
+	var err error
+	if action == "present" {
+		err = h.s.Present(r.Context(), ch)
+	} else {
+		err = h.s.Cleanup(r.Context(), ch)
+	}
+	if err != nil {
+		h.reply(w, http.StatusBadGateway, action+" "+ch.FQDN+" failed: "+err.Error())
+		return
+	}
+	h.reply(w, http.StatusOK, action+" "+ch.FQDN+" "+ch.Value+": done")
+}
+
+func (h *handler) reply(w http.ResponseWriter, status int, msg string) {
+	msg = strings.ReplaceAll(api.Redact(msg, h.secrets...), "\n", "; ")
+	fmt.Fprintf(h.log, "acme-dns-hook serve: %d %s\n", status, msg)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"message": msg})
+}
