@@ -14,8 +14,8 @@ test: fmt-check vet tools
 	cd conformance && $(GO) test -race -count=1 ./...
 
 ## demo: the main job end to end on the built-in local stack
-demo:
-	$(GO) run ./internal/cmd/demo
+demo: build tools
+	$(GO) run ./internal/cmd/demo -hook bin/acme-dns-hook -lego bin/lego
 
 ## tools: the ACME client CLIs the end-to-end tests run, at pinned versions
 tools: bin/lego

@@ -1,115 +1,137 @@
 // Command demo runs acme-dns-hook's main job end to end on the built-in local
-// stack (fake mijn.host API, authoritative DNS server, Pebble CA), printing
-// each step. Run it with `make demo`.
+// stack, exactly as a user would run it: the lego CLI obtains a wildcard +
+// apex certificate from a local Pebble CA, calling the acme-dns-hook binary
+// to solve DNS-01 at a fake mijn.host API whose zone a local DNS server
+// serves. Run it with `make demo`.
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/libdns/libdns"
-	"github.com/miekg/dns"
-
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
-	"github.com/acme-dns-hook/acme-dns-hook/libdns/mijnhost"
 )
 
 func main() {
-	if err := run(); err != nil {
+	hook := flag.String("hook", "bin/acme-dns-hook", "the acme-dns-hook binary")
+	lego := flag.String("lego", "bin/lego", "the lego CLI")
+	flag.Parse()
+	if err := run(*hook, *lego); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
 }
 
-func step(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
+func step(format string, args ...any) { fmt.Printf("\n==> "+format+"\n", args...) }
 
-func run() error {
+func run(hook, lego string) error {
+	for _, bin := range []*string{&hook, &lego} {
+		abs, err := filepath.Abs(*bin)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return fmt.Errorf("%s not found: run `make build tools` first", *bin)
+		}
+		*bin = abs
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	stack, err := localstack.Start(localstack.Options{})
+
+	stack, err := localstack.Start(localstack.Options{CA: true})
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
-	step("fake mijn.host API at %s, zone %s with %d records", stack.MijnHost.URL, localstack.Zone, len(localstack.Seed()))
-	step("authoritative DNS server for %s at %s (UDP and TCP)", localstack.Zone, stack.DNS.Addr())
+	step("local stack on 127.0.0.1")
+	fmt.Printf("    fake mijn.host API   %s (API key %q)\n", stack.MijnHost.URL, "****")
+	fmt.Printf("    DNS server           %s, authoritative for %s\n", stack.DNS.Addr(), localstack.Zone)
+	fmt.Printf("    Pebble ACME CA       %s\n", stack.CA.DirectoryURL)
 	before := stack.MijnHost.Records(localstack.Zone)
+	step("zone %s before (%d records)", localstack.Zone, len(before))
 	printZone(before)
 
-	if err := roundTrip(ctx, stack); err != nil {
+	dir, err := os.MkdirTemp("", "acme-dns-hook-demo")
+	if err != nil {
 		return err
 	}
+	defer os.RemoveAll(dir)
+	names := []string{localstack.Zone, "*." + localstack.Zone}
+	args := []string{"--server", stack.CA.DirectoryURL, "--accept-tos", "--email", "demo@example.test", "--path", dir,
+		"--dns", "exec", "--dns.resolvers", stack.DNS.Addr(), "--dns.propagation-disable-ans"}
+	for _, n := range names {
+		args = append(args, "-d", n)
+	}
+	args = append(args, "run")
+	step("lego %s\n    with EXEC_PATH=%s", strings.Join(args, " "), hook)
+	cmd := exec.CommandContext(ctx, lego, args...)
+	cmd.Env = append(os.Environ(), stack.Env()...)
+	cmd.Env = append(cmd.Env,
+		"EXEC_PATH="+hook, "EXEC_SEQUENCE_INTERVAL=1", "EXEC_POLLING_INTERVAL=1", "EXEC_PROPAGATION_TIMEOUT=60",
+		"LEGO_CA_CERTIFICATES="+stack.CA.TLSRootsFile(), "LEGO_DISABLE_CNAME_SUPPORT=true",
+		"ACME_HOOK_POLLING_INTERVAL=1", "ACME_HOOK_LOCK_DIR="+filepath.Join(dir, "locks"))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	indent(out)
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("lego: %w", err)
+	}
+
+	certPEM, err := os.ReadFile(filepath.Join(dir, "certificates", localstack.Zone+".crt"))
+	if err != nil {
+		return err
+	}
+	if err := stack.CA.VerifyChain(certPEM, names); err != nil {
+		return err
+	}
+	block, _ := pem.Decode(certPEM)
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return err
+	}
+	step("certificate issued and verified against the CA's root")
+	fmt.Printf("    names    %s\n", strings.Join(leaf.DNSNames, ", "))
+	fmt.Printf("    issuer   %s\n", leaf.Issuer.CommonName)
+	fmt.Printf("    expires  %s\n", leaf.NotAfter.UTC().Format(time.RFC1123))
 
 	after := stack.MijnHost.Records(localstack.Zone)
+	step("zone %s after (%d records)", localstack.Zone, len(after))
+	printZone(after)
 	if !slices.Equal(before, after) {
-		printZone(after)
-		return fmt.Errorf("the zone after cleanup differs from the zone before")
+		return fmt.Errorf("the zone after issuance differs from the zone before")
 	}
-	step("zone after cleanup is identical to the zone before (%d records)", len(after))
+	fmt.Println("    identical to the zone before: every record intact, no challenge record left")
+	step("mijn.host API requests: %v", stack.MijnHost.Requests())
 	return nil
 }
 
-// roundTrip presents, verifies and cleans up a challenge record through the
-// libdns provider, as certmagic/Caddy would.
-func roundTrip(ctx context.Context, stack *localstack.Stack) error {
-	p := &mijnhost.Provider{APIKey: localstack.APIKey, APIURL: stack.MijnHost.URL}
-	zone := localstack.Zone + "."
-	value := "demo-digest-" + fmt.Sprint(time.Now().Unix())
-	rec := libdns.TXT{Name: "_acme-challenge", Text: value}
-	fqdn := "_acme-challenge." + zone
-
-	step("libdns AppendRecords(%s, TXT %s %q)", zone, rec.Name, value)
-	if _, err := p.AppendRecords(ctx, zone, []libdns.Record{rec}); err != nil {
-		return err
+func indent(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		fmt.Println("    | " + sc.Text())
 	}
-	got, err := lookupTXT(stack.DNS.Addr(), fqdn)
-	if err != nil {
-		return err
-	}
-	step("DNS %s TXT -> %q", fqdn, got)
-	if !slices.Contains(got, value) {
-		return fmt.Errorf("DNS does not serve the value")
-	}
-	step("libdns DeleteRecords(%s, TXT %s %q)", zone, rec.Name, value)
-	if _, err := p.DeleteRecords(ctx, zone, []libdns.Record{rec}); err != nil {
-		return err
-	}
-	got, err = lookupTXT(stack.DNS.Addr(), fqdn)
-	if err != nil {
-		return err
-	}
-	step("DNS %s TXT -> %q (gone)", fqdn, got)
-	if slices.Contains(got, value) {
-		return fmt.Errorf("DNS still serves the value after cleanup")
-	}
-	step("API requests: %v", stack.MijnHost.Requests())
-	return nil
-}
-
-func lookupTXT(server, fqdn string) ([]string, error) {
-	m := new(dns.Msg)
-	m.SetQuestion(fqdn, dns.TypeTXT)
-	c := &dns.Client{Net: "tcp", Timeout: 5 * time.Second}
-	r, _, err := c.Exchange(m, server)
-	if err != nil {
-		return nil, fmt.Errorf("querying %s TXT at %s: %w", fqdn, server, err)
-	}
-	var out []string
-	for _, rr := range r.Answer {
-		if t, ok := rr.(*dns.TXT); ok {
-			out = append(out, strings.Join(t.Txt, ""))
-		}
-	}
-	return out, nil
 }
 
 func printZone(recs []mijnhosttest.Record) {
 	for _, r := range recs {
-		fmt.Printf("    %-32s %5d %-5s %s\n", r.Name, r.TTL, r.Type, r.Value)
+		fmt.Printf("    %-28s %5d %-5s %s\n", r.Name, r.TTL, r.Type, r.Value)
 	}
 }
