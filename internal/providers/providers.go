@@ -51,7 +51,7 @@ type Spec struct {
 	// Prefix starts every variable of this provider ("MIJNHOST_"), as in
 	// lego, so PREFIX_PROPAGATION_TIMEOUT and friends apply to it.
 	Prefix string
-	Vars  []Var
+	Vars   []Var
 	// Credentials are the variables whose presence selects this provider
 	// when ACME_HOOK_PROVIDER is unset.
 	Credentials []string
