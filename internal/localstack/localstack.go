@@ -1,8 +1,11 @@
 // Package localstack starts the project's local world on loopback: a fake
-// mijn.host API holding a seeded zone, an authoritative DNS server that
-// serves whatever the fake API last stored, and optionally an in-process
-// Pebble ACME CA that validates DNS-01 against that DNS server. The demo and
-// every end-to-end test run on it; nothing leaves 127.0.0.1.
+// provider API holding a seeded zone, an authoritative DNS server that serves
+// whatever the fake API last stored, and optionally an in-process Pebble ACME
+// CA that validates DNS-01 against that DNS server. The demo and every
+// end-to-end test run on it; nothing leaves 127.0.0.1.
+//
+// Each provider's fake plugs in through a file of this package that
+// registers a FakeStarter (see mijnhost.go).
 package localstack
 
 import (
@@ -10,14 +13,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/libdns/libdns"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/authdns"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/pebbletest"
 )
-
-// APIKey is the key the fake mijn.host API accepts.
-const APIKey = "local-stack-api-key-7c1e"
 
 // Zone is the seeded zone.
 const Zone = "example.test"
@@ -25,20 +30,60 @@ const Zone = "example.test"
 //go:embed testdata/example.test.json
 var seedJSON []byte
 
-// Seed returns the records the zone starts with.
-func Seed() []mijnhosttest.Record {
-	var recs []mijnhosttest.Record
+// Seed returns the records the zone starts with, names relative to Zone.
+func Seed() []libdns.RR {
+	var recs []struct {
+		Name, Type, Data string
+		TTL              int
+	}
 	if err := json.Unmarshal(seedJSON, &recs); err != nil {
 		panic("localstack: bad seed fixture: " + err.Error())
 	}
-	return recs
+	out := make([]libdns.RR, len(recs))
+	for i, r := range recs {
+		out[i] = libdns.RR{Name: r.Name, Type: r.Type, TTL: time.Duration(r.TTL) * time.Second, Data: r.Data}
+	}
+	return out
+}
+
+// Fake is one provider's fake API as the stack runs it.
+type Fake interface {
+	// Env returns the variables that point the provider at the fake:
+	// credentials and API URL.
+	Env() []string
+	// Zones returns every zone's records for the DNS server (libdns
+	// convention: names relative to the zone).
+	Zones() map[string][]libdns.RR
+	// Snapshot returns the zone as the API stores it, one line per record
+	// in API order, every field included: equal snapshots mean nothing
+	// changed.
+	Snapshot(zone string) []string
+	Close()
+}
+
+// FakeStarter starts a provider's fake with Zone holding seed and every
+// name in extra as an empty zone.
+type FakeStarter func(seed []libdns.RR, extra []string) (Fake, error)
+
+var fakes = map[string]FakeStarter{}
+
+// Providers lists the providers the stack can fake.
+func Providers() []string {
+	var out []string
+	for name := range fakes {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Options choose what to start.
 type Options struct {
+	// Provider is whose fake API to run; default "mijnhost".
+	Provider string
 	// CA starts Pebble too.
 	CA bool
-	// Zones are extra empty domains in the account besides Zone.
+	// Zones are extra empty zones in the account besides Zone.
 	Zones []string
 	// PebbleLog receives Pebble's log; nil discards it.
 	PebbleLog *log.Logger
@@ -46,6 +91,10 @@ type Options struct {
 
 // Stack is a running local world. Close stops it.
 type Stack struct {
+	Provider string
+	Fake     Fake
+	// MijnHost is the fake when Provider is "mijnhost", for tests that
+	// count its requests or inject its faults.
 	MijnHost *mijnhosttest.Server
 	DNS      *authdns.Server
 	CA       *pebbletest.CA // nil unless Options.CA
@@ -53,14 +102,22 @@ type Stack struct {
 
 // Start starts the stack.
 func Start(opts Options) (*Stack, error) {
-	s := &Stack{MijnHost: mijnhosttest.NewServer()}
-	s.MijnHost.AddKey(APIKey)
-	s.MijnHost.AddDomain(Zone, Seed()...)
-	for _, z := range opts.Zones {
-		s.MijnHost.AddDomain(z)
+	if opts.Provider == "" {
+		opts.Provider = "mijnhost"
 	}
-	var err error
-	if s.DNS, err = authdns.Start("127.0.0.1:0", s.MijnHost.Zones); err != nil {
+	start, ok := fakes[opts.Provider]
+	if !ok {
+		return nil, fmt.Errorf("localstack: no fake for provider %q (have %s)", opts.Provider, strings.Join(Providers(), ", "))
+	}
+	fake, err := start(Seed(), opts.Zones)
+	if err != nil {
+		return nil, fmt.Errorf("starting the %s fake: %w", opts.Provider, err)
+	}
+	s := &Stack{Provider: opts.Provider, Fake: fake}
+	if m, ok := fake.(*mijnhostFake); ok {
+		s.MijnHost = m.Server
+	}
+	if s.DNS, err = authdns.Start("127.0.0.1:0", fake.Zones); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("starting DNS server: %w", err)
 	}
@@ -76,12 +133,7 @@ func Start(opts Options) (*Stack, error) {
 // Env returns the environment a hook process needs to work on this stack:
 // provider, credentials, API URL, and the DNS server to check propagation on.
 func (s *Stack) Env() []string {
-	return []string{
-		"ACME_HOOK_PROVIDER=mijnhost",
-		"MIJNHOST_API_KEY=" + APIKey,
-		"MIJNHOST_API_URL=" + s.MijnHost.URL,
-		"ACME_HOOK_RESOLVERS=" + s.DNS.Addr(),
-	}
+	return append([]string{"ACME_HOOK_PROVIDER=" + s.Provider, "ACME_HOOK_RESOLVERS=" + s.DNS.Addr()}, s.Fake.Env()...)
 }
 
 // Close stops everything that was started.
@@ -92,5 +144,5 @@ func (s *Stack) Close() {
 	if s.DNS != nil {
 		s.DNS.Close()
 	}
-	s.MijnHost.Close()
+	s.Fake.Close()
 }
