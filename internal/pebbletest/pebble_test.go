@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -23,81 +22,43 @@ import (
 	"github.com/go-acme/lego/v4/challenge/dns01"
 	"github.com/go-acme/lego/v4/lego"
 	"github.com/go-acme/lego/v4/registration"
+	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/authdns"
 )
 
-// txtServer is a minimal DNS server on 127.0.0.1 (UDP and TCP, same port)
-// that answers TXT queries from a map and NOERROR/NODATA for everything else.
+// txtServer publishes TXT values for names under example.test. through the
+// project's authoritative DNS server, the one every end-to-end test uses.
 type txtServer struct {
 	addr string
 
 	mu  sync.Mutex
 	txt map[string][]string // lower-case FQDN -> values
-
-	servers []*dns.Server
 }
 
 func startTXTServer(t *testing.T) *txtServer {
 	t.Helper()
 	s := &txtServer{txt: map[string][]string{}}
-	handler := dns.HandlerFunc(s.serveDNS)
-
-	var (
-		pc  net.PacketConn
-		ln  net.Listener
-		err error
-	)
-	for range 20 {
-		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ln, err = net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			break
-		}
-		pc.Close()
-	}
+	srv, err := authdns.Start("127.0.0.1:0", s.zones)
 	if err != nil {
-		t.Fatalf("no free UDP+TCP port pair: %v", err)
+		t.Fatal(err)
 	}
-	s.addr = pc.LocalAddr().String()
-
-	for _, srv := range []*dns.Server{
-		{PacketConn: pc, Handler: handler},
-		{Listener: ln, Handler: handler},
-	} {
-		started := make(chan struct{})
-		srv.NotifyStartedFunc = func() { close(started) }
-		s.servers = append(s.servers, srv)
-		go func() { _ = srv.ActivateAndServe() }()
-		<-started
-	}
-	t.Cleanup(func() {
-		for _, srv := range s.servers {
-			_ = srv.Shutdown()
-		}
-	})
+	t.Cleanup(func() { srv.Close() })
+	s.addr = srv.Addr()
 	return s
 }
 
-func (s *txtServer) serveDNS(w dns.ResponseWriter, req *dns.Msg) {
-	m := new(dns.Msg)
-	m.SetReply(req)
-	m.Authoritative = true
-	if len(req.Question) == 1 && req.Question[0].Qtype == dns.TypeTXT {
-		q := req.Question[0]
-		s.mu.Lock()
-		values := slices.Clone(s.txt[strings.ToLower(q.Name)])
-		s.mu.Unlock()
+func (s *txtServer) zones() map[string][]libdns.RR {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var rrs []libdns.RR
+	for name, values := range s.txt {
 		for _, v := range values {
-			m.Answer = append(m.Answer, &dns.TXT{
-				Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 0},
-				Txt: []string{v},
-			})
+			rrs = append(rrs, libdns.RR{Name: libdns.RelativeName(name, "example.test."), Type: "TXT", Data: v})
 		}
 	}
-	_ = w.WriteMsg(m)
+	return map[string][]libdns.RR{"example.test.": rrs}
 }
 
 func (s *txtServer) add(fqdn, value string) {
