@@ -1,0 +1,295 @@
+// Package caddymodule registers this project's libdns providers as Caddy v2
+// modules, one per provider, with ID dns.providers.<name> (now
+// dns.providers.mijnhost). Import it for its side effect, or build Caddy with
+//
+//	xcaddy build --with github.com/acme-dns-hook/acme-dns-hook/caddymodule
+//
+// The JSON config of a module is the libdns provider's own JSON plus the
+// module name, e.g. {"name":"mijnhost","api_key":"{env.MIJNHOST_API_KEY}"}.
+// In a Caddyfile:
+//
+//	dns mijnhost {env.MIJNHOST_API_KEY}
+//
+//	dns mijnhost {
+//		api_key {env.MIJNHOST_API_KEY}
+//		api_url https://mijn.host/api/v2/
+//		ttl     2m
+//	}
+//
+// Every module implements all four libdns record interfaces and
+// libdns.ZoneLister, so it works in a site's tls block, in the acme_dns
+// global option, and in the global dns option.
+package caddymodule
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/certmagic"
+	"github.com/libdns/libdns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
+	"github.com/acme-dns-hook/acme-dns-hook/libdns/mijnhost"
+)
+
+// The providers, one descriptor each.
+func init() {
+	register(&spec[*mijnhost.Provider]{
+		name:  "mijnhost",
+		new:   func() *mijnhost.Provider { return new(mijnhost.Provider) },
+		short: "api_key",
+		fields: []field[*mijnhost.Provider]{
+			text("api_key", true, func(p *mijnhost.Provider) *string { return &p.APIKey }),
+			text("api_url", false, func(p *mijnhost.Provider) *string { return &p.APIURL }),
+			seconds("ttl", func(p *mijnhost.Provider) *int { return &p.TTL }),
+		},
+	})
+}
+
+// Module is the Caddy module of one provider: dns.providers.<name>, with
+// Provider as the libdns provider it configures and forwards to. Go does not
+// allow embedding a type parameter, so Module holds the provider in a field
+// and its JSON is the provider's JSON: the field names are the libdns
+// provider's json tags.
+type Module[P providers.Provider] struct {
+	Provider P
+	spec     *spec[P]
+}
+
+// spec describes a provider's module: its name, how to make an empty
+// provider, and its settings.
+type spec[P providers.Provider] struct {
+	name   string
+	new    func() P
+	short  string // setting that the single argument of "dns <name> ARG" sets
+	fields []field[P]
+}
+
+// field is one setting: a Caddyfile subdirective named like its JSON key.
+// Exactly one of text and secs is set.
+type field[P any] struct {
+	name     string
+	required bool
+	text     func(P) *string // placeholders are expanded in Provision
+	secs     func(P) *int    // Caddyfile: whole seconds or a duration ("2m")
+}
+
+func text[P any](name string, required bool, f func(P) *string) field[P] {
+	return field[P]{name: name, required: required, text: f}
+}
+
+func seconds[P any](name string, f func(P) *int) field[P] {
+	return field[P]{name: name, secs: f}
+}
+
+func register[P providers.Provider](s *spec[P]) {
+	caddy.RegisterModule(&Module[P]{Provider: s.new(), spec: s})
+}
+
+func (s *spec[P]) id() string { return "dns.providers." + s.name }
+
+// set parses one Caddyfile value into the setting.
+func (f field[P]) set(p P, val string) error {
+	if f.text != nil {
+		*f.text(p) = val
+		return nil
+	}
+	n, err := strconv.Atoi(val)
+	if err != nil {
+		d, derr := caddy.ParseDuration(val)
+		if derr != nil {
+			return fmt.Errorf("%s %q is invalid: use whole seconds or a duration like 2m", f.name, val)
+		}
+		if d%time.Second != 0 {
+			return fmt.Errorf("%s %q is invalid: use whole seconds", f.name, val)
+		}
+		n = int(d / time.Second)
+	}
+	if n <= 0 {
+		return fmt.Errorf("%s %q is invalid: it must be positive", f.name, val)
+	}
+	*f.secs(p) = n
+	return nil
+}
+
+// empty reports whether the setting holds no value.
+func (f field[P]) empty(p P) bool {
+	if f.text != nil {
+		return strings.TrimSpace(*f.text(p)) == ""
+	}
+	return *f.secs(p) == 0
+}
+
+// CaddyModule returns the module's ID (dns.providers.<name>) and constructor.
+func (m *Module[P]) CaddyModule() caddy.ModuleInfo {
+	s := m.spec
+	return caddy.ModuleInfo{
+		ID:  caddy.ModuleID(s.id()),
+		New: func() caddy.Module { return &Module[P]{Provider: s.new(), spec: s} },
+	}
+}
+
+// MarshalJSON encodes the provider's settings.
+func (m *Module[P]) MarshalJSON() ([]byte, error) { return json.Marshal(m.Provider) }
+
+// UnmarshalJSON decodes the provider's settings, rejecting unknown keys as
+// Caddy does for every module. (Caddy names the module in its errors.)
+func (m *Module[P]) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(m.Provider)
+}
+
+var placeholder = regexp.MustCompile(`\{[^{}\s]+\}`)
+
+// Provision expands placeholders ({env.NAME}, {file.PATH}, …) in every text
+// setting and fails, naming the setting and its placeholders, when a required
+// one ends up empty. Caddy prefixes its errors with "provision <module ID>".
+func (m *Module[P]) Provision(caddy.Context) error {
+	repl := caddy.NewReplacer()
+	for _, f := range m.spec.fields {
+		if f.text == nil {
+			continue
+		}
+		v := f.text(m.Provider)
+		orig := *v
+		*v = repl.ReplaceAll(orig, "")
+		if !f.required || !f.empty(m.Provider) {
+			continue
+		}
+		if phs := placeholder.FindAllString(orig, -1); len(phs) > 0 {
+			return fmt.Errorf("%s is empty after replacing placeholders (%s?)", f.name, explainEmpty(phs))
+		}
+		return fmt.Errorf("%s is not set", f.name)
+	}
+	return nil
+}
+
+// explainEmpty says why placeholders may have expanded to nothing.
+func explainEmpty(phs []string) string {
+	why := make([]string, len(phs))
+	for i, ph := range phs {
+		switch {
+		case strings.HasPrefix(ph, "{env."):
+			why[i] = ph + " is unset"
+		case strings.HasPrefix(ph, "{file."):
+			why[i] = ph + " is missing or empty"
+		default:
+			why[i] = ph + " is unknown or empty"
+		}
+	}
+	return strings.Join(why, ", ")
+}
+
+// UnmarshalCaddyfile reads
+//
+//	dns <name> [<short>] {
+//		<setting> <value>
+//		...
+//	}
+//
+// rejecting unknown settings, extra arguments, a setting given twice, and a
+// missing required setting.
+func (m *Module[P]) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	s := m.spec
+	seen := map[string]bool{}
+	setField := func(name string) error {
+		i := slices.IndexFunc(s.fields, func(f field[P]) bool { return f.name == name })
+		if i < 0 {
+			return d.Errf("%s: unrecognized subdirective %q (known: %s)", s.id(), name, strings.Join(s.names(), ", "))
+		}
+		if seen[name] {
+			return d.Errf("%s: %s is given twice", s.id(), name)
+		}
+		seen[name] = true
+		if err := s.fields[i].set(m.Provider, d.Val()); err != nil {
+			return d.Errf("%s: %v", s.id(), err)
+		}
+		return nil
+	}
+
+	d.Next() // the provider name
+	if d.NextArg() {
+		if err := setField(s.short); err != nil {
+			return err
+		}
+	}
+	if d.NextArg() {
+		return d.Errf("%s: unexpected argument %q", s.id(), d.Val())
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		name := d.Val()
+		if !d.NextArg() {
+			return d.Errf("%s: %s needs a value", s.id(), name)
+		}
+		if err := setField(name); err != nil {
+			return err
+		}
+		if d.NextArg() {
+			return d.Errf("%s: %s: unexpected argument %q", s.id(), name, d.Val())
+		}
+	}
+	for _, f := range s.fields {
+		if f.required && f.empty(m.Provider) {
+			return d.Errf("%s: missing %s", s.id(), f.name)
+		}
+	}
+	return nil
+}
+
+func (s *spec[P]) names() []string {
+	out := make([]string, len(s.fields))
+	for i, f := range s.fields {
+		out[i] = f.name
+	}
+	return out
+}
+
+// GetRecords forwards to the provider.
+func (m *Module[P]) GetRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
+	return m.Provider.GetRecords(ctx, zone)
+}
+
+// AppendRecords forwards to the provider.
+func (m *Module[P]) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	return m.Provider.AppendRecords(ctx, zone, recs)
+}
+
+// SetRecords forwards to the provider.
+func (m *Module[P]) SetRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	return m.Provider.SetRecords(ctx, zone, recs)
+}
+
+// DeleteRecords forwards to the provider.
+func (m *Module[P]) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	return m.Provider.DeleteRecords(ctx, zone, recs)
+}
+
+// ListZones forwards to the provider.
+func (m *Module[P]) ListZones(ctx context.Context) ([]libdns.Zone, error) {
+	return m.Provider.ListZones(ctx)
+}
+
+// Interface guards.
+var (
+	_ caddy.Module          = (*Module[*mijnhost.Provider])(nil)
+	_ caddy.Provisioner     = (*Module[*mijnhost.Provider])(nil)
+	_ caddyfile.Unmarshaler = (*Module[*mijnhost.Provider])(nil)
+	_ certmagic.DNSProvider = (*Module[*mijnhost.Provider])(nil)
+	_ libdns.RecordGetter   = (*Module[*mijnhost.Provider])(nil)
+	_ libdns.RecordAppender = (*Module[*mijnhost.Provider])(nil)
+	_ libdns.RecordSetter   = (*Module[*mijnhost.Provider])(nil)
+	_ libdns.RecordDeleter  = (*Module[*mijnhost.Provider])(nil)
+	_ libdns.ZoneLister     = (*Module[*mijnhost.Provider])(nil)
+	_ json.Marshaler        = (*Module[*mijnhost.Provider])(nil)
+	_ json.Unmarshaler      = (*Module[*mijnhost.Provider])(nil)
+)
