@@ -121,6 +121,10 @@ type Error struct {
 	Path    string
 	Status  int    // 0 for transport errors
 	Message string // the provider's own message, or the transport error
+	// Body is the response body of an HTTP failure (nil for transport
+	// errors), for provider packages that branch on a code inside it. It is
+	// never part of Error().
+	Body    []byte
 	Tries   int
 	err     error
 	secrets []string
@@ -197,6 +201,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			transient = idempotent
 		} else {
 			e.Status = resp.Status
+			e.Body = resp.Body
 			e.Message = c.message(resp.Status, resp.Body)
 			switch {
 			case resp.Status == http.StatusTooManyRequests || resp.Status >= 500:
@@ -335,9 +340,19 @@ func backoff(r Retry, try int) time.Duration {
 }
 
 // retryAfter reads a Retry-After header in seconds or as an HTTP date.
+// Without one, an X-RateLimit-Reset header holding an ISO 8601 (RFC 3339)
+// time is used (HostUp sends that form); numeric X-RateLimit-Reset values
+// are ignored because APIs disagree on whether they are epoch seconds or a
+// delay.
 func retryAfter(h http.Header, now time.Time) time.Duration {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
+		if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(h.Get("X-RateLimit-Reset"))); err == nil {
+			if d := t.Sub(now); d > 0 {
+				return d
+			}
+			return time.Millisecond
+		}
 		return 0
 	}
 	if s, err := strconv.Atoi(v); err == nil && s >= 0 {

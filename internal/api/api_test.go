@@ -145,24 +145,62 @@ func TestSecretsNeverShow(t *testing.T) {
 func TestRetryAfter(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
-		value string
+		value string // Retry-After
+		reset string // X-RateLimit-Reset
 		want  time.Duration
 	}{
-		{"", 0},
-		{"7", 7 * time.Second},
-		{"0", time.Millisecond},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), time.Millisecond},
-		{"soon", 0},
+		{"", "", 0},
+		{"7", "", 7 * time.Second},
+		{"0", "", time.Millisecond},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), "", 90 * time.Second},
+		{now.Add(-time.Minute).Format(http.TimeFormat), "", time.Millisecond},
+		{"soon", "", 0},
+		// X-RateLimit-Reset as an ISO time is the fallback (HostUp).
+		{"", "2026-11-23T12:00:02.500Z", 2500 * time.Millisecond},
+		{"", "2026-11-23T13:00:05+01:00", 5 * time.Second},
+		{"", "2026-11-23T11:59:00.000Z", time.Millisecond},
+		{"3", "2026-11-23T12:00:09.000Z", 3 * time.Second}, // Retry-After wins
+		{"", "1795435205", 0},                              // epoch or delay: ambiguous, ignored
+		{"", "tomorrow", 0},
 	}
 	for _, tt := range tests {
 		h := http.Header{}
 		if tt.value != "" {
 			h.Set("Retry-After", tt.value)
 		}
-		if got := retryAfter(h, now); got != tt.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tt.value, got, tt.want)
+		if tt.reset != "" {
+			h.Set("X-RateLimit-Reset", tt.reset)
 		}
+		if got := retryAfter(h, now); got != tt.want {
+			t.Errorf("retryAfter(Retry-After %q, X-RateLimit-Reset %q) = %v, want %v", tt.value, tt.reset, got, tt.want)
+		}
+	}
+}
+
+func TestRateLimitResetHonoured(t *testing.T) {
+	reset := time.Now().Add(300 * time.Millisecond).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	c, n := serve(t, step{status: 429, header: map[string]string{"X-RateLimit-Reset": reset}}, step{status: 200, body: `{"ok":true}`})
+	c.Retry.MaxDelay = time.Second
+	start := time.Now()
+	if _, err := c.Do(context.Background(), Request{Method: "GET", Path: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	// The backoff alone would wait at most 1ms; the reset time asks for ~300ms.
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Errorf("retried after %v, before X-RateLimit-Reset", d)
+	}
+	if got := n.Load(); got != 2 {
+		t.Errorf("%d tries, want 2", got)
+	}
+}
+
+func TestErrorKeepsBody(t *testing.T) {
+	const body = `{"code":"forbidden","detail":"nope"}`
+	c, _ := serve(t, step{status: 403, body: body})
+	_, err := c.Do(context.Background(), Request{Method: "GET", Path: "x"})
+	var e *Error
+	if !errors.As(err, &e) || string(e.Body) != body {
+		t.Fatalf("err = %#v, want an *Error with the body", err)
 	}
 }
 
