@@ -107,15 +107,15 @@ func (f field[P]) set(p P, val string) error {
 	if err != nil {
 		d, derr := caddy.ParseDuration(val)
 		if derr != nil {
-			return fmt.Errorf("%s %q is invalid: use whole seconds or a duration like 2m", f.name, val)
+			return fmt.Errorf("%s '%s' is invalid: use whole seconds or a duration like 2m", f.name, val)
 		}
 		if d%time.Second != 0 {
-			return fmt.Errorf("%s %q is invalid: use whole seconds", f.name, val)
+			return fmt.Errorf("%s '%s' is invalid: use whole seconds", f.name, val)
 		}
 		n = int(d / time.Second)
 	}
 	if n <= 0 {
-		return fmt.Errorf("%s %q is invalid: it must be positive", f.name, val)
+		return fmt.Errorf("%s '%s' is invalid: it must be positive", f.name, val)
 	}
 	*f.secs(p) = n
 	return nil
@@ -205,7 +205,7 @@ func (m *Module[P]) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	setField := func(name string) error {
 		i := slices.IndexFunc(s.fields, func(f field[P]) bool { return f.name == name })
 		if i < 0 {
-			return d.Errf("%s: unrecognized subdirective %q (known: %s)", s.id(), name, strings.Join(s.names(), ", "))
+			return d.Errf("%s: unrecognized subdirective '%s' (known: %s)", s.id(), name, strings.Join(s.names(), ", "))
 		}
 		if seen[name] {
 			return d.Errf("%s: %s is given twice", s.id(), name)
@@ -224,7 +224,7 @@ func (m *Module[P]) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	if d.NextArg() {
-		return d.Errf("%s: unexpected argument %q", s.id(), d.Val())
+		return d.Errf("%s: unexpected argument '%s'", s.id(), d.Val())
 	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
@@ -235,7 +235,7 @@ func (m *Module[P]) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return err
 		}
 		if d.NextArg() {
-			return d.Errf("%s: %s: unexpected argument %q", s.id(), name, d.Val())
+			return d.Errf("%s: %s: unexpected argument '%s'", s.id(), name, d.Val())
 		}
 	}
 	for _, f := range s.fields {

@@ -1,0 +1,375 @@
+package caddymodule
+
+// Tests of the Caddy binary built from ./cmd/caddy, the way users run it:
+// `caddy validate` on every config under testdata/caddy/, load errors, and
+// certificates obtained through DNS-01 from an in-process Pebble through the
+// fake mijn.host API (internal/localstack). Everything binds 127.0.0.1.
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
+)
+
+// caddyBin is the Caddy built by TestMain.
+var caddyBin string
+
+// fixtures is where the Caddyfiles and JSON configs live.
+const fixtures = "../testdata/caddy"
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "caddymodule-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	caddyBin = filepath.Join(dir, "caddy")
+	if out, err := exec.Command("go", "build", "-o", caddyBin, "../cmd/caddy").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building Caddy: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// caddyEnv is the environment the fixtures read: {$VAR} at parse time,
+// {env.VAR} at provisioning. HOME and the XDG directories point into a
+// temporary directory so Caddy writes nothing of the user's.
+func caddyEnv(t *testing.T, stack *localstack.Stack) []string {
+	t.Helper()
+	home := t.TempDir()
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"XDG_DATA_HOME=" + filepath.Join(home, "data"),
+		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
+		"CADDY_STORAGE=" + filepath.Join(home, "storage"),
+		"HTTP_PORT=" + freePort(t),
+		"HTTPS_PORT=" + freePort(t),
+		"ACME_CA=" + stack.CA.DirectoryURL,
+		"ACME_CA_ROOT=" + stack.CA.TLSRootsFile(),
+		"DNS_RESOLVER=" + stack.DNS.Addr(),
+		"MIJNHOST_API_KEY=" + localstack.APIKey,
+		"MIJNHOST_API_URL=" + stack.MijnHost.URL,
+	}
+}
+
+func startStack(t *testing.T) *localstack.Stack {
+	t.Helper()
+	stack, err := localstack.Start(localstack.Options{CA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stack.Close)
+	return stack
+}
+
+// freePort returns a port on 127.0.0.1 that was free a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+// caddyCmd runs the built Caddy with env until it exits or ctx ends.
+func caddyCmd(ctx context.Context, env []string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, caddyBin, args...)
+	cmd.Env = env
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// adapterArgs returns the arguments that load config file f.
+func adapterArgs(f string) []string {
+	if strings.HasSuffix(f, ".json") {
+		return []string{"--config", f}
+	}
+	return []string{"--config", f, "--adapter", "caddyfile"}
+}
+
+func TestValidateFixtures(t *testing.T) {
+	stack := startStack(t)
+	files, err := filepath.Glob(filepath.Join(fixtures, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var configs []string
+	for _, f := range files {
+		if strings.HasSuffix(f, "Caddyfile") || strings.HasSuffix(f, ".json") {
+			configs = append(configs, f)
+		}
+	}
+	if len(configs) < 4 {
+		t.Fatalf("found only %v under %s", configs, fixtures)
+	}
+	for _, f := range configs {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			out, err := caddyCmd(ctx, caddyEnv(t, stack), append([]string{"validate"}, adapterArgs(f)...)...).CombinedOutput()
+			if err != nil || !bytes.Contains(out, []byte("Valid configuration")) {
+				t.Fatalf("caddy validate %s: %v\n%s", f, err, out)
+			}
+			if !strings.HasSuffix(f, ".json") {
+				out, err := caddyCmd(ctx, nil, "fmt", f).Output()
+				if want, _ := os.ReadFile(f); err != nil || !bytes.Equal(out, want) {
+					t.Errorf("%s is not formatted as caddy fmt does (%v):\n%s", f, err, out)
+				}
+			}
+		})
+	}
+}
+
+// TestLoadErrors checks that a broken provider config stops Caddy at load,
+// both `caddy validate` and `caddy run`, with a message that names the fault.
+func TestLoadErrors(t *testing.T) {
+	stack := startStack(t)
+	const global = `{
+	admin off
+	default_bind 127.0.0.1
+	http_port {$HTTP_PORT}
+	https_port {$HTTPS_PORT}
+	storage file_system {$CADDY_STORAGE}
+	acme_ca {$ACME_CA}
+	acme_ca_root {$ACME_CA_ROOT}
+%s
+}
+`
+	site := `
+example.test {
+	tls {
+%s
+	}
+	respond "hello"
+}
+`
+	tests := []struct {
+		name    string
+		config  string
+		wantErr []string
+	}{
+		{"misspelled subdirective", fmt.Sprintf(global, "") + fmt.Sprintf(site, "\t\tdns mijnhost {\n\t\t\tapi_kye {env.MIJNHOST_API_KEY}\n\t\t}"),
+			[]string{`dns.providers.mijnhost: unrecognized subdirective 'api_kye' (known: api_key, api_url, ttl)`, "Caddyfile:15"}},
+		{"unset key in a site", fmt.Sprintf(global, "") + fmt.Sprintf(site, "\t\tdns mijnhost {env.MIJNHOST_API_KEY_UNSET}"),
+			[]string{"provision dns.providers.mijnhost: api_key is empty after replacing placeholders ({env.MIJNHOST_API_KEY_UNSET} is unset?)"}},
+		{"unset key in the global dns option", fmt.Sprintf(global, "\tdns mijnhost {env.MIJNHOST_API_KEY_UNSET}\n\tacme_dns") + "example.test {\n\trespond \"hello\"\n}\n",
+			[]string{"loading overall DNS provider module", "api_key is empty after replacing placeholders ({env.MIJNHOST_API_KEY_UNSET} is unset?)"}},
+		{"no key", fmt.Sprintf(global, "") + fmt.Sprintf(site, "\t\tdns mijnhost"),
+			[]string{"dns.providers.mijnhost: missing api_key"}},
+		{"extra argument", fmt.Sprintf(global, "") + fmt.Sprintf(site, "\t\tdns mijnhost {env.MIJNHOST_API_KEY} more"),
+			[]string{`dns.providers.mijnhost: unexpected argument 'more'`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "Caddyfile")
+			if err := os.WriteFile(f, []byte(tt.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			env := caddyEnv(t, stack)
+			for _, verb := range []string{"validate", "run"} {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				out, err := caddyCmd(ctx, env, verb, "--config", f, "--adapter", "caddyfile").CombinedOutput()
+				hung := ctx.Err() != nil
+				cancel()
+				if err == nil || hung {
+					t.Fatalf("caddy %s succeeded or hung (%v); want a load error\n%s", verb, err, out)
+				}
+				for _, want := range tt.wantErr {
+					if !bytes.Contains(out, []byte(want)) {
+						t.Errorf("caddy %s output lacks %q:\n%s", verb, want, out)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestObtainAndServe runs Caddy on each fixture until it serves every name
+// over HTTPS with a certificate from Pebble obtained through DNS-01, then
+// stops it and checks that the zone is as it was.
+func TestObtainAndServe(t *testing.T) {
+	stack := startStack(t)
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(stack.CA.IssuerRootsPEM()) {
+		t.Fatal("cannot parse Pebble's issuer roots")
+	}
+	tests := []struct {
+		file  string
+		names map[string]string // name to fetch -> SAN the served certificate must carry
+	}{
+		{"wildcard.Caddyfile", map[string]string{
+			"example.test":          "example.test",
+			"www.example.test":      "*.example.test",
+			"anything.example.test": "*.example.test",
+		}},
+		{"sites.Caddyfile", map[string]string{
+			"a.example.test": "a.example.test",
+			"b.example.test": "b.example.test",
+			"c.example.test": "c.example.test",
+		}},
+		{"global-dns.Caddyfile", map[string]string{"global.example.test": "global.example.test"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			before := stack.Fake.Snapshot(localstack.Zone)
+			stack.MijnHost.ResetCounts()
+			env := caddyEnv(t, stack)
+			port := lookupEnv(env, "HTTPS_PORT")
+
+			start := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			var logs syncBuffer
+			cmd := caddyCmd(ctx, env, append([]string{"run"}, adapterArgs(filepath.Join(fixtures, tt.file))...)...)
+			cmd.Stdout, cmd.Stderr = &logs, &logs
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			stopped := false
+			stop := func() {
+				if stopped {
+					return
+				}
+				stopped = true
+				_ = cmd.Process.Signal(os.Interrupt)
+				select {
+				case <-exited:
+				case <-time.After(30 * time.Second):
+					t.Errorf("Caddy did not stop within 30s of SIGINT")
+					cancel()
+					<-exited
+				}
+			}
+			defer func() {
+				stop()
+				if t.Failed() {
+					t.Logf("Caddy's log:\n%s", logs.String())
+				}
+			}()
+
+			var wg sync.WaitGroup
+			for name, san := range tt.names {
+				wg.Go(func() {
+					if err := fetchUntilServed(ctx, exited, roots, name, port, san); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			t.Logf("%s: %d name(s) served over HTTPS after %v", tt.file, len(tt.names), time.Since(start).Round(time.Millisecond))
+
+			stop()
+			if after := stack.Fake.Snapshot(localstack.Zone); !slices.Equal(before, after) {
+				t.Errorf("zone changed:\nbefore %q\nafter  %q", before, after)
+			}
+			t.Logf("%s: API requests %v", tt.file, stack.MijnHost.Requests())
+			if stack.MijnHost.Count(mijnhosttest.EndpointPutRecords) == 0 {
+				t.Error("no PUT reached the fake: the certificates did not come through DNS-01")
+			}
+		})
+	}
+}
+
+// fetchUntilServed polls https://name:port/ (dialling 127.0.0.1, trusting
+// only roots) until it answers 200 with "hello from name" under a
+// certificate carrying san, Caddy exits, or ctx ends.
+func fetchUntilServed(ctx context.Context, exited <-chan error, roots *x509.CertPool, name, port, san string) error {
+	addr := net.JoinHostPort("127.0.0.1", port)
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	client := &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return dialer.DialContext(ctx, network, addr)
+			},
+			TLSClientConfig:   &tls.Config{RootCAs: roots},
+			DisableKeepAlives: true,
+		},
+	}
+	url := "https://" + net.JoinHostPort(name, port) + "/"
+	var lastErr error
+	for {
+		lastErr = fetch(client, url, name, san)
+		if lastErr == nil {
+			return nil
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("%s: Caddy exited (%v) before serving it; last error: %v", name, err, lastErr)
+		case <-ctx.Done():
+			return fmt.Errorf("%s: not served in time: %v", name, lastErr)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func fetch(client *http.Client, url, name, san string) error {
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if want := "hello from " + name; resp.StatusCode != http.StatusOK || string(body) != want {
+		return fmt.Errorf("GET %s: %s %q, want 200 %q", url, resp.Status, body, want)
+	}
+	if leaf := resp.TLS.PeerCertificates[0]; !slices.Contains(leaf.DNSNames, san) {
+		return fmt.Errorf("GET %s: served certificate has SANs %v, want %s", url, leaf.DNSNames, san)
+	}
+	return nil
+}
+
+func lookupEnv(env []string, key string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's output and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
