@@ -76,6 +76,17 @@ type RecordWriter interface {
 	Delete(ctx context.Context, zone string, r Record) error
 }
 
+// RecordLimiter is optionally implemented by a RecordWriter whose API caps
+// the number of records per zone. The engine asks it before it sends any
+// change of an operation, so an operation that would overfill the zone
+// changes nothing and fails with the limiter's error.
+type RecordLimiter interface {
+	// CheckLimit returns an error saying why the zone cannot go from
+	// before to after (every record the zone would hold once the operation
+	// is applied; new records have no ID), or nil when it can.
+	CheckLimit(zone string, before, after []Record) error
+}
+
 // Options tune an Engine.
 type Options struct {
 	// DefaultTTL replaces a zero TTL on records to create; default 120s.
@@ -412,13 +423,17 @@ func (e *Engine) writeZone(ctx context.Context, b ZoneWriter, zone string, befor
 }
 
 // writeRecords applies each operation with single-record calls, in order.
-// An operation that fails leaves the ones after it unaffected.
+// An operation that fails leaves the ones after it unaffected; its error
+// says how many of its changes were made before the failure.
 func (e *Engine) writeRecords(ctx context.Context, b RecordWriter, zone string, cur []Record, batch []*op) {
 	for _, o := range batch {
 		p := e.mergeFor(cur, []*op{o})
 		err := p.errs[0]
 		if err == nil {
 			err = p.check(cur)
+		}
+		if l, ok := b.(RecordLimiter); ok && err == nil && p.changed {
+			err = l.CheckLimit(zone, cur, p.after)
 		}
 		if err == nil {
 			cur, err = applyRecords(ctx, b, zone, cur, p)
@@ -432,8 +447,23 @@ func (e *Engine) writeRecords(ctx context.Context, b RecordWriter, zone string, 
 }
 
 // applyRecords deletes what the plan dropped and creates what it added,
-// returning the zone as it now is.
+// returning the zone as it now is. Deletes go first, so that a record set
+// replaced with a different TTL never holds two copies of one value. On a
+// failure the error tells how many changes were made before it.
 func applyRecords(ctx context.Context, b RecordWriter, zone string, cur []Record, p plan) ([]Record, error) {
+	total := len(p.deleted)
+	for _, o := range p.origin {
+		if o < 0 {
+			total++
+		}
+	}
+	done := 0
+	partial := func(err error) error {
+		if done == 0 {
+			return err
+		}
+		return fmt.Errorf("%w (%d of %d changes were made before this failure; the same call again completes it)", err, done, total)
+	}
 	var now []Record
 	for i, r := range cur {
 		if !p.deleted[i] {
@@ -441,8 +471,9 @@ func applyRecords(ctx context.Context, b RecordWriter, zone string, cur []Record
 			continue
 		}
 		if err := b.Delete(ctx, zone, r); err != nil {
-			return append(now, cur[i:]...), fmt.Errorf("deleting %s: %w", show(r.RR), err)
+			return append(now, cur[i:]...), partial(fmt.Errorf("deleting %s: %w", show(r.RR), err))
 		}
+		done++
 	}
 	for k, r := range p.after {
 		if p.origin[k] >= 0 {
@@ -450,8 +481,9 @@ func applyRecords(ctx context.Context, b RecordWriter, zone string, cur []Record
 		}
 		created, err := b.Create(ctx, zone, r.RR)
 		if err != nil {
-			return now, fmt.Errorf("creating %s: %w", show(r.RR), err)
+			return now, partial(fmt.Errorf("creating %s: %w", show(r.RR), err))
 		}
+		done++
 		created.RR = canonicalRR(created.RR)
 		now = append(now, created)
 	}
