@@ -356,7 +356,7 @@ func TestUpdate(t *testing.T) {
 		{"identical records conflict", rec(`{"name":"example.com","type":"TXT","content":"v"},{"name":"a.example.com","type":"TXT","content":"v"},{"name":"example.com","type":"TXT","content":"v","ttl":60}`), false, 400, "DnsConfigurationException", `"conflicts":{"2":[0]}`, -1},
 		{"CNAME next to other data", rec(`{"name":"www.example.com","type":"A","content":"192.0.2.1"},{"name":"www.example.com","type":"CNAME","content":"example.com"}`), false, 400, "DnsConfigurationException", `"conflicts":{"1":[0]}`, -1},
 		{"null MX with explicit prio 0", rec(`{"name":"example.com","type":"MX","content":".","prio":0}`), false, 200, "", "", 1},
-		{"wildcard and long TXT", rec(`{"name":"*.example.com","type":"A","content":"192.0.2.1"},{"name":"example.com","type":"TXT","content":"`+strings.Repeat("y", 600)+`"}`), false, 200, "", "", 2},
+		{"wildcard and long TXT", rec(`{"name":"*.example.com","type":"A","content":"192.0.2.1"},{"name":"example.com","type":"TXT","content":"` + strings.Repeat("y", 600) + `"}`), false, 200, "", "", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
