@@ -1,0 +1,107 @@
+package mijnhost_test
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/certmagic"
+	"go.uber.org/zap"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
+	"github.com/acme-dns-hook/acme-dns-hook/libdns/mijnhost"
+)
+
+// TestCertmagicManyNames uses the provider the way a Go program embedding
+// certmagic does: 30 certificates obtained at once through DNS-01 from
+// Pebble. Every one must be issued, the zone must end as it began, and the
+// concurrent challenges must be coalesced into fewer zone writes than names.
+//
+// Two settings make "at once" real: certmagic's own limiter (by default 10
+// orders per 10 s per CA and account) is raised to n, and the fake API
+// answers after 200 ms, as a remote API does. The engine coalesces the
+// operations that queue up while a write is in flight, so against an API
+// that answers instantly there is little to coalesce.
+func TestCertmagicManyNames(t *testing.T) {
+	const n = 30
+	certmagic.RateLimitEvents = n
+	stack, err := localstack.Start(localstack.Options{CA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Close()
+	tlsRoots := x509.NewCertPool()
+	if !tlsRoots.AppendCertsFromPEM(stack.CA.TLSRootsPEM()) {
+		t.Fatal("cannot parse Pebble's HTTPS root")
+	}
+
+	var cfg *certmagic.Config
+	cache := certmagic.NewCache(certmagic.CacheOptions{
+		GetConfigForCert: func(certmagic.Certificate) (*certmagic.Config, error) { return cfg, nil },
+		Logger:           zap.NewNop(),
+	})
+	defer cache.Stop()
+	storage := &certmagic.FileStorage{Path: t.TempDir()}
+	cfg = certmagic.New(cache, certmagic.Config{Storage: storage, Logger: zap.NewNop()})
+	issuer := certmagic.NewACMEIssuer(cfg, certmagic.ACMEIssuer{
+		CA:           stack.CA.DirectoryURL,
+		Email:        "certmagic-test@example.test", // with none, certmagic would prompt on stdin
+		Agreed:       true,
+		TrustedRoots: tlsRoots,
+		DNS01Solver: &certmagic.DNS01Solver{DNSManager: certmagic.DNSManager{
+			DNSProvider: &mijnhost.Provider{APIKey: localstack.APIKey, APIURL: stack.MijnHost.URL},
+			Resolvers:   []string{stack.DNS.Addr()},
+			Logger:      zap.NewNop(),
+		}},
+		Logger: zap.NewNop(),
+	})
+	cfg.Issuers = []certmagic.Issuer{issuer}
+
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("n%d.example.test", i+1)
+	}
+	before := stack.Fake.Snapshot(localstack.Zone)
+	stack.MijnHost.SetLatency(200 * time.Millisecond)
+	stack.MijnHost.ResetCounts()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	start := time.Now()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() { errs[i] = cfg.ObtainCertSync(ctx, name) })
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	for i, name := range names {
+		if errs[i] != nil {
+			t.Errorf("%s: %v", name, errs[i])
+			continue
+		}
+		certPEM, err := storage.Load(ctx, certmagic.StorageKeys.SiteCert(issuer.IssuerKey(), name))
+		if err != nil {
+			t.Errorf("%s: reading the stored certificate: %v", name, err)
+			continue
+		}
+		if err := stack.CA.VerifyChain(certPEM, []string{name}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if after := stack.Fake.Snapshot(localstack.Zone); !slices.Equal(before, after) {
+		t.Errorf("zone changed:\nbefore %q\nafter  %q", before, after)
+	}
+	puts := stack.MijnHost.Count(mijnhosttest.EndpointPutRecords)
+	t.Logf("%d certificates in %v; %d zone writes (PUT) for %d presents + %d cleanups (%.2f per name); API requests %v",
+		n, elapsed.Round(time.Millisecond), puts, n, n, float64(puts)/n, stack.MijnHost.Requests())
+	if puts >= n {
+		t.Errorf("%d PUTs for %d names: concurrent challenges were not coalesced (want fewer than one per name)", puts, n)
+	}
+}
