@@ -154,7 +154,8 @@ func New(uid, hash string, opts Options) (*Client, error) {
 // IPv4Client returns an HTTP client that connects over IPv4 only, and true;
 // or, when hc has a Transport of its own, hc itself and false. A nil hc or
 // one without Transport is copied with a transport cloned from
-// http.DefaultTransport (proxy settings from the environment included) whose
+// http.DefaultTransport (proxy settings from the environment included; the
+// standard settings if the program replaced it with another type) whose
 // dialer uses "tcp4": a dual-stack host then never sends the request over
 // IPv6, from an address Xynta has not whitelisted.
 func IPv4Client(hc *http.Client) (*http.Client, bool) {
@@ -165,7 +166,13 @@ func IPv4Client(hc *http.Client) (*http.Client, bool) {
 	if hc != nil {
 		*out = *hc
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if ok {
+		t = t.Clone()
+	} else { // replaced by the program: start from the standard settings
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true, MaxIdleConns: 100,
+			IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 10 * time.Second, ExpectContinueTimeout: time.Second}
+	}
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if network != "tcp" && network != "tcp4" {
@@ -437,6 +444,10 @@ func (c *Client) do(ctx context.Context, action string, fields url.Values) (json
 	}
 	// Reads change nothing, and an edit replaces the whole zone, so a retry
 	// after a transport error cannot apply anything twice.
+	//
+	// [UNKNOWN] whether errors come as HTTP 200 with an error status or with
+	// another HTTP status: both are read, and a refusal of the credentials is
+	// recognised in either (status "not-authorized", HTTP 401 or 403).
 	resp, err := c.api.Do(ctx, api.Request{Method: http.MethodPost, Path: c.path, Form: form, Idempotent: true})
 	if err != nil {
 		var ae *api.Error
