@@ -238,6 +238,7 @@ func (c *Client) ShowDNSZone(ctx context.Context, d Domain) ([]RawRecord, error)
 		if len(elems) == 0 {
 			return nil, fmt.Errorf("%s: the answer has no results", what)
 		}
+		first = nil
 		if err := json.Unmarshal(elems[0], &first); err != nil || first == nil {
 			return nil, fmt.Errorf("%s: results[0] is not an object: %s", what, c.snippet(elems[0]))
 		}

@@ -261,6 +261,8 @@ func TestTolerantReading(t *testing.T) {
 		{"top-level array", `[{"status":"success","results":[{"dns_zone":{"records":[{"name":"www","type":"cname","value":"example.nl."}]}}]}]`,
 			[]Record{{Name: "www", Type: "CNAME", Value: "example.nl."}}, ""},
 		{"results an object", `{"0":{"status":"success","results":{"dns_zone":{"records":[]}}}}`, []Record{}, ""},
+		{"results an object keyed by index", `{"0":{"status":"success","results":{"0":{"dns_zone":{"records":[{"name":"@","type":"A","value":"192.0.2.1","ttl":1}]}}}}}`,
+			[]Record{{Name: "@", Type: "A", Value: "192.0.2.1", TTL: 1}}, ""},
 		{"dns_zone a JSON string", `{"0":{"status":"success","results":[{"dns_zone":"{\"records\":[{\"name\":\"@\",\"type\":\"TXT\",\"value\":\"v\",\"ttl\":\"60\"}]}"}]}}`,
 			[]Record{{Name: "@", Type: "TXT", Value: "v", TTL: 60}}, ""},
 		{"capitalised keys, numeric value", `{"0":{"status":"Success","results":[{"dns_zone":{"records":[{"Name":"@","Type":"MX","Value":10,"TTL":null}]}}]}}`,
