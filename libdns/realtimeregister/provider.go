@@ -1,0 +1,418 @@
+// Package realtimeregister is a libdns provider for Realtime Register DNS
+// (REST API v2), BASIC and PREMIUM zones alike.
+//
+// Realtime Register replaces a zone's whole record set on every write, so
+// this provider reads the zone, changes only the records it was asked to
+// change, and sends every other record back exactly as it was read; the
+// zone's system records (SOA and apex NS, "defaultRecords") are never sent.
+// Writes to one zone are serialised within the process, and concurrent
+// calls are coalesced into as few writes as possible. Each call is one
+// whole-zone replacement, so a failed call changes nothing.
+//
+// Credentials are an API key, or a username "customer/login" with its
+// password (sent in a session by default, or with every request).
+//
+// Zones are the account's DNS zones. A zone argument below a zone
+// ("sub.example.com.") is accepted and works on the records under it.
+// Record names are relative to the zone passed; returned records are typed
+// (libdns.TXT, libdns.Address, libdns.MX, …) and TXT text is unquoted and
+// unescaped.
+package realtimeregister
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libdns/libdns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
+	rtr "github.com/acme-dns-hook/acme-dns-hook/internal/api/realtimeregister"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/zone"
+)
+
+// Provider reaches one Realtime Register account. Populate the fields and
+// use it; it is safe for concurrent use. Changing fields after first use has
+// no effect.
+type Provider struct {
+	// APIKey is an API key from the Realtime Register portal. Give it, or
+	// Username and Password.
+	APIKey string `json:"api_key,omitempty"`
+	// Username is "customer/login": the customer handle and the login name
+	// of a user.
+	Username string `json:"username,omitempty"`
+	// Password is that user's password.
+	Password string `json:"password,omitempty"`
+	// Auth chooses how Username and Password are used: "session" (default)
+	// opens a session and sends only its key; "basic" sends them with every
+	// request.
+	Auth string `json:"auth,omitempty"`
+	// APIURL overrides the API root (default https://api.yoursrs.com/v2/).
+	APIURL string `json:"api_url,omitempty"`
+	// OTE selects the test environment https://api.yoursrs-ote.com/v2/.
+	OTE bool `json:"ote,omitempty"`
+	// ZoneService forces "BASIC" or "PREMIUM" zones. Empty uses the zone that
+	// serves the name when a name has both.
+	ZoneService string `json:"zone_service,omitempty"`
+	// TTL in seconds for records created without one (default 120; the API's
+	// minimum is 60).
+	TTL int `json:"ttl,omitempty"`
+
+	// HTTPClient sends the API requests (default http.DefaultClient).
+	HTTPClient *http.Client `json:"-"`
+	// Retry bounds retries of failed API requests (zero value: defaults).
+	Retry api.Retry `json:"-"`
+	// Lock, when set, also serialises writes across processes; see zone.Options.
+	Lock func(ctx context.Context, key string) (unlock func(), err error) `json:"-"`
+
+	mu     sync.Mutex
+	engine *zone.Engine
+}
+
+// ErrMissingCredentials is returned by every method when neither APIKey
+// nor Username and Password are set.
+var ErrMissingCredentials = errors.New("realtimeregister: credentials are not set: put an API key from the Realtime Register portal in api_key (REALTIMEREGISTER_API_KEY), or a user's customer/login in username (REALTIMEREGISTER_USERNAME) and its password in password (REALTIMEREGISTER_PASSWORD)")
+
+func (p *Provider) getEngine() (*zone.Engine, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.engine != nil {
+		return p.engine, nil
+	}
+	c, service, err := p.client()
+	if err != nil {
+		return nil, err
+	}
+	base := p.APIURL
+	switch {
+	case p.OTE:
+		base = rtr.OTEURL
+	case base == "":
+		base = rtr.ProductionURL
+	}
+	e, err := zone.New(&backend{c: c, id: "realtimeregister " + base, service: service}, zone.Options{
+		DefaultTTL: time.Duration(p.TTL) * time.Second,
+		Lock:       p.Lock,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("realtimeregister: %w", err)
+	}
+	p.engine = e
+	return e, nil
+}
+
+// client validates the configuration and builds the API client.
+func (p *Provider) client() (*rtr.Client, string, error) {
+	key, user := strings.TrimSpace(p.APIKey), strings.TrimSpace(p.Username)
+	switch {
+	case key == "" && user == "" && p.Password == "":
+		return nil, "", ErrMissingCredentials
+	case key != "" && (user != "" || p.Password != ""):
+		return nil, "", errors.New("realtimeregister: both api_key and username/password are set: keep one")
+	case key == "" && user == "":
+		return nil, "", errors.New("realtimeregister: password is set but username is not: set username to customer/login")
+	case key == "" && p.Password == "":
+		return nil, "", errors.New("realtimeregister: username is set but password is not: set the password of " + user)
+	case p.TTL < 0 || (p.TTL > 0 && p.TTL < 60) || p.TTL > 86400:
+		return nil, "", fmt.Errorf("realtimeregister: ttl %d is out of range: use 60 to 86400 seconds", p.TTL)
+	case p.OTE && p.APIURL != "":
+		return nil, "", errors.New("realtimeregister: both ote and api_url are set: keep one")
+	}
+	service := strings.ToUpper(strings.TrimSpace(p.ZoneService))
+	if service != "" && service != rtr.ServiceBasic && service != rtr.ServicePremium {
+		return nil, "", fmt.Errorf("realtimeregister: zone_service %q is invalid: use BASIC or PREMIUM", p.ZoneService)
+	}
+	cred := rtr.Credentials{APIKey: key, Username: user, Password: p.Password}
+	switch strings.ToLower(strings.TrimSpace(p.Auth)) {
+	case "":
+	case "session":
+		cred.Auth = rtr.AuthSession
+	case "basic":
+		cred.Auth = rtr.AuthBasic
+	default:
+		return nil, "", fmt.Errorf("realtimeregister: auth %q is invalid: use session or basic", p.Auth)
+	}
+	if cred.Auth != "" && key != "" {
+		return nil, "", errors.New("realtimeregister: auth applies to username/password, not to api_key: remove auth")
+	}
+	c, err := rtr.New(cred, rtr.Options{BaseURL: p.APIURL, OTE: p.OTE, HTTPClient: p.HTTPClient, Retry: p.Retry})
+	if err != nil {
+		return nil, "", fmt.Errorf("realtimeregister: %w", err)
+	}
+	return c, service, nil
+}
+
+// GetRecords returns every record at or below zone, without the zone's
+// system SOA and NS records.
+func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
+	e, err := p.getEngine()
+	if err != nil {
+		return nil, err
+	}
+	return wrap(e.GetRecords(ctx, zone))
+}
+
+// AppendRecords adds records without touching existing ones; a record that
+// already exists (same name, type and data) is not added twice. It returns
+// the input records as they now exist.
+func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	e, err := p.getEngine()
+	if err != nil {
+		return nil, err
+	}
+	return wrap(e.AppendRecords(ctx, zone, recs))
+}
+
+// SetRecords makes each (name, type) set in recs hold exactly those records
+// and leaves every other record untouched. It is one zone write: either all
+// of it happens or none.
+func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	e, err := p.getEngine()
+	if err != nil {
+		return nil, err
+	}
+	return wrap(e.SetRecords(ctx, zone, recs))
+}
+
+// DeleteRecords removes the records matching an input exactly (empty type or
+// data, or zero TTL, match any) and returns those removed; absent records are
+// ignored.
+func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	e, err := p.getEngine()
+	if err != nil {
+		return nil, err
+	}
+	return wrap(e.DeleteRecords(ctx, zone, recs))
+}
+
+// ListZones returns the account's DNS zones (of ZoneService, if set) with a
+// trailing dot; a name with a BASIC and a PREMIUM zone is listed once.
+func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
+	e, err := p.getEngine()
+	if err != nil {
+		return nil, err
+	}
+	zs, err := e.ListZones(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("realtimeregister: %w", explain(err))
+	}
+	return zs, nil
+}
+
+func wrap(recs []libdns.Record, err error) ([]libdns.Record, error) {
+	if err != nil {
+		return nil, fmt.Errorf("realtimeregister: %w", explain(err))
+	}
+	return recs, nil
+}
+
+// explain adds the fix to errors whose cause is the configuration.
+func explain(err error) error {
+	switch {
+	case api.StatusOf(err) == http.StatusUnauthorized:
+		return fmt.Errorf("the credentials were rejected (check api_key / REALTIMEREGISTER_API_KEY, or username and password, and that they belong to this environment: production or OTE): %w", err)
+	case api.StatusOf(err) == http.StatusForbidden:
+		return fmt.Errorf("the API user lacks a permission (it needs VIEW_DNS_ZONE and UPDATE_DNS_ZONE, and VIEW_DOMAIN for domain-linked zones): %w", err)
+	case errors.Is(err, rtr.ErrAmbiguousZone):
+		return fmt.Errorf("%w (set zone_service / REALTIMEREGISTER_ZONE_SERVICE to BASIC or PREMIUM)", err)
+	}
+	return err
+}
+
+// backend adapts the Realtime Register client to the zone engine
+// (whole-zone flavour).
+type backend struct {
+	c       *rtr.Client
+	id      string
+	service string // forced service, or ""
+
+	mu      sync.Mutex
+	known   map[string][]rtr.Zone // zone name -> its zones, from the last listing
+	ids     map[string]int64      // zone name -> the zone in use
+	listing *listing              // the listing in flight, shared by concurrent callers
+}
+
+// listing is one zone listing that concurrent Zones calls wait for.
+type listing struct {
+	done  chan struct{}
+	names []string
+	err   error
+}
+
+func (b *backend) ID() string { return b.id }
+
+// Zones lists the account's zone names. Calls made while a listing is in
+// flight share its result, so a burst of first calls costs one listing.
+func (b *backend) Zones(ctx context.Context) ([]string, error) {
+	b.mu.Lock()
+	l := b.listing
+	if l == nil {
+		// The listing outlives a caller that gives up, for the others; the
+		// API client's timeouts and retry budget bound it.
+		l = &listing{done: make(chan struct{})}
+		b.listing = l
+		go func() {
+			names, err := b.list(context.WithoutCancel(ctx))
+			b.mu.Lock()
+			l.names, l.err, b.listing = names, err, nil
+			b.mu.Unlock()
+			close(l.done)
+		}()
+	}
+	b.mu.Unlock()
+	select {
+	case <-l.done:
+		return l.names, l.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (b *backend) list(ctx context.Context) ([]string, error) {
+	zs, err := b.c.ZoneNames(ctx, b.service)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string][]rtr.Zone{}
+	var names []string
+	for _, z := range zs {
+		name := strings.ToLower(z.Name)
+		if b.service != "" && z.Service != "" && z.Service != b.service {
+			continue
+		}
+		if _, ok := known[name]; !ok {
+			names = append(names, name)
+		}
+		known[name] = append(known[name], z)
+	}
+	b.mu.Lock()
+	b.known = known
+	b.mu.Unlock()
+	return names, nil
+}
+
+// resolve returns the id of the zone used for name (no trailing dot). Unless
+// fresh, a zone already resolved or the only one listed is taken as is.
+func (b *backend) resolve(ctx context.Context, name string, fresh bool) (int64, error) {
+	b.mu.Lock()
+	if !fresh {
+		if id, ok := b.ids[name]; ok {
+			b.mu.Unlock()
+			return id, nil
+		}
+		if zs := b.known[name]; len(zs) == 1 {
+			b.setID(name, zs[0].ID)
+			b.mu.Unlock()
+			return zs[0].ID, nil
+		}
+	}
+	b.mu.Unlock()
+	z, err := b.c.FindZone(ctx, name, b.service)
+	if err != nil {
+		return 0, err
+	}
+	b.mu.Lock()
+	b.setID(name, z.ID)
+	b.mu.Unlock()
+	return z.ID, nil
+}
+
+// setID records the zone in use for name. Callers hold b.mu.
+func (b *backend) setID(name string, id int64) {
+	if b.ids == nil {
+		b.ids = map[string]int64{}
+	}
+	b.ids[name] = id
+}
+
+func (b *backend) Read(ctx context.Context, zoneName string) ([]zone.Record, error) {
+	name := strings.TrimSuffix(strings.ToLower(zoneName), ".")
+	id, err := b.resolve(ctx, name, false)
+	if err != nil {
+		return nil, err
+	}
+	z, err := b.c.Zone(ctx, id)
+	if rtr.IsNotFound(err) {
+		// The zone was removed and perhaps re-created: find it again.
+		if id, err = b.resolve(ctx, name, true); err != nil {
+			return nil, err
+		}
+		z, err = b.c.Zone(ctx, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// defaultRecords (SOA, apex NS) are left out: they are the system's, and
+	// what Read returns is what Write sends back.
+	out := make([]zone.Record, len(z.Records))
+	for i, r := range z.Records {
+		ttl := r.TTL
+		if ttl == 0 {
+			ttl = z.TTL // [UNKNOWN] tolerated: a record without ttl has the zone's
+		}
+		out[i] = zone.Record{
+			RR: libdns.RR{
+				Name: absolute(r.Name, name),
+				Type: r.Type,
+				TTL:  time.Duration(ttl) * time.Second,
+				Data: r.Data(),
+			},
+			Raw: r.Raw,
+		}
+	}
+	return out, nil
+}
+
+func (b *backend) Write(ctx context.Context, zoneName string, recs []zone.Record) error {
+	name := strings.TrimSuffix(strings.ToLower(zoneName), ".")
+	id, err := b.resolve(ctx, name, false)
+	if err != nil {
+		return err
+	}
+	raws := make([]json.RawMessage, len(recs))
+	for i, r := range recs {
+		if r.Raw != nil {
+			raws[i] = r.Raw
+			continue
+		}
+		rec, err := rtr.FromData(r.RR.Name, r.RR.Type, int(r.RR.TTL/time.Second), r.RR.Data, name)
+		if err != nil {
+			return err
+		}
+		if raws[i], err = rtr.EncodeRecord(rec); err != nil {
+			return err
+		}
+	}
+	return b.c.UpdateZone(ctx, id, raws)
+}
+
+// absolute reads a record name as the API returns it, the full name without
+// trailing dot, into an FQDN. [UNKNOWN] tolerated: a trailing dot, "@" or a
+// name relative to the zone.
+func absolute(name, zoneName string) string {
+	n := strings.ToLower(strings.TrimSpace(name))
+	switch {
+	case strings.HasSuffix(n, "."):
+		return n
+	case n == "" || n == "@":
+		return zoneName + "."
+	case n == zoneName || strings.HasSuffix(n, "."+zoneName):
+		return n + "."
+	default:
+		return n + "." + zoneName + "."
+	}
+}
+
+var (
+	_ libdns.RecordGetter   = (*Provider)(nil)
+	_ libdns.RecordAppender = (*Provider)(nil)
+	_ libdns.RecordSetter   = (*Provider)(nil)
+	_ libdns.RecordDeleter  = (*Provider)(nil)
+	_ libdns.ZoneLister     = (*Provider)(nil)
+	_ zone.ZoneWriter       = (*backend)(nil)
+)
