@@ -23,7 +23,7 @@ func TestSelect(t *testing.T) {
 		{"env names it", "", map[string]string{"ACME_HOOK_PROVIDER": "MijnHost"}, "mijnhost", ""},
 		{"only credentials present", "", map[string]string{"MIJNHOST_API_KEY": "k"}, "mijnhost", ""},
 		{"credentials from a file", "", map[string]string{"MIJNHOST_API_KEY_FILE": "/x"}, "mijnhost", ""},
-		{"unknown flag", "godaddy", nil, "", `unknown provider "godaddy": use one of mijnhost`},
+		{"unknown flag", "godaddy", nil, "", `unknown provider "godaddy": use one of `},
 		{"unknown env", "", map[string]string{"ACME_HOOK_PROVIDER": "x"}, "", "ACME_HOOK_PROVIDER: unknown provider"},
 		{"nothing set", "", nil, "", "no provider selected: set ACME_HOOK_PROVIDER"},
 	}
