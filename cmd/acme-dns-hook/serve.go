@@ -56,7 +56,7 @@ func serve(ctx context.Context, args []string, env providers.Env, s *solver.Solv
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	h := &handler{s: s, user: sha256.Sum256([]byte(user)), pass: sha256.Sum256([]byte(pass)), log: stderr, secrets: append(providers.Secrets(env), pass)}
+	h := newHandler(s, user, pass, stderr, append(providers.Secrets(env), pass))
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stderr, "acme-dns-hook: serving POST /present and /cleanup on http://%s\n", ln.Addr())
 	go func() {
@@ -69,6 +69,13 @@ func serve(ctx context.Context, args []string, env providers.Env, s *solver.Solv
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// newHandler returns the HTTP handler serve runs: it requires HTTP Basic
+// credentials user and pass, logs one line per request to log, and removes
+// secrets from every message.
+func newHandler(s *solver.Solver, user, pass string, log io.Writer, secrets []string) *handler {
+	return &handler{s: s, user: sha256.Sum256([]byte(user)), pass: sha256.Sum256([]byte(pass)), log: log, secrets: secrets}
 }
 
 type handler struct {

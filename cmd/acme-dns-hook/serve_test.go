@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
+)
+
+const serveUser, servePass = "lego", "serve-password-5d2f9a"
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startHandler serves the handler serve builds, on a solver for a fresh
+// local stack (without Pebble), as `acme-dns-hook serve` would.
+func startHandler(t *testing.T) (*localstack.Stack, *httptest.Server, *syncBuffer) {
+	t.Helper()
+	stack, lines := startStack(t, false)
+	env := providers.Env(envFunc(lines))
+	spec, err := providers.Select("", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newSolver(spec, env, true, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &syncBuffer{}
+	srv := httptest.NewServer(newHandler(s, serveUser, servePass, log, append(providers.Secrets(env), servePass)))
+	t.Cleanup(srv.Close)
+	return stack, srv, log
+}
+
+func TestServeHandler(t *testing.T) {
+	const v1, v2 = "serve-digest-one-0123456789abcdefghijklmnopq", "serve-digest-two-0123456789abcdefghijklmnopq"
+	sum := sha256.Sum256([]byte("tok.thumbprint"))
+	rawValue := base64.RawURLEncoding.EncodeToString(sum[:])
+	type req struct {
+		method, path, body string
+		user, pass         string // both empty: no Authorization header
+	}
+	auth := func(method, path, body string) req { return req{method, path, body, serveUser, servePass} }
+	tests := []struct {
+		name       string
+		setup      []req // each must answer 200
+		req        req
+		fault      mijnhosttest.Fault // injected before req, for 10 requests
+		wantStatus int
+		wantBody   string
+		wantHeader [2]string
+		want       map[string][]string // challenge records afterwards
+	}{
+		{name: "present", req: auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`),
+			wantStatus: 200, wantBody: "done",
+			want: map[string][]string{"_acme-challenge.example.test.": {v1}}},
+		{name: "present without trailing dot, two values", setup: []req{auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test","value":"`+v1+`"}`)},
+			req:        auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test","value":"`+v2+`"}`),
+			wantStatus: 200, want: map[string][]string{"_acme-challenge.example.test.": {v1, v2}}},
+		{name: "RAW present", req: auth("POST", "/present", `{"domain":"www.example.test","token":"tok","keyAuth":"tok.thumbprint"}`),
+			wantStatus: 200, want: map[string][]string{"_acme-challenge.www.example.test.": {rawValue}}},
+		{name: "RAW present for a wildcard", req: auth("POST", "/present", `{"domain":"*.example.test","token":"tok","keyAuth":"tok.thumbprint"}`),
+			wantStatus: 200, want: map[string][]string{"_acme-challenge.example.test.": {rawValue}}},
+		{name: "cleanup removes only that value", setup: []req{
+			auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`),
+			auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"`+v2+`"}`),
+		}, req: auth("POST", "/cleanup", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`),
+			wantStatus: 200, want: map[string][]string{"_acme-challenge.example.test.": {v2}}},
+		{name: "RAW cleanup", setup: []req{
+			auth("POST", "/present", `{"domain":"www.example.test","token":"tok","keyAuth":"tok.thumbprint"}`),
+		}, req: auth("POST", "/cleanup", `{"domain":"www.example.test","token":"tok","keyAuth":"tok.thumbprint"}`),
+			wantStatus: 200, want: map[string][]string{}},
+		{name: "cleanup of a value that is gone", req: auth("POST", "/cleanup", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`),
+			wantStatus: 200, want: map[string][]string{}},
+		{name: "no credentials", req: req{"POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"` + v1 + `"}`, "", ""},
+			wantStatus: 401, wantBody: "unauthorized", wantHeader: [2]string{"WWW-Authenticate", `Basic realm="acme-dns-hook"`}},
+		{name: "wrong password", req: req{"POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"` + v1 + `"}`, serveUser, "wrong"},
+			wantStatus: 401, wantHeader: [2]string{"WWW-Authenticate", `Basic realm="acme-dns-hook"`}},
+		{name: "wrong username", req: req{"POST", "/cleanup", `{"fqdn":"_acme-challenge.example.test.","value":"` + v1 + `"}`, "admin", servePass},
+			wantStatus: 401, wantHeader: [2]string{"WWW-Authenticate", `Basic realm="acme-dns-hook"`}},
+		{name: "empty password", req: req{"POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"` + v1 + `"}`, serveUser, ""},
+			wantStatus: 401},
+		{name: "GET", req: auth("GET", "/present", ""), wantStatus: 405, wantHeader: [2]string{"Allow", "POST"}},
+		{name: "PUT", req: auth("PUT", "/cleanup", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`), wantStatus: 405},
+		{name: "unknown path", req: auth("POST", "/other", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`), wantStatus: 404},
+		{name: "root", req: auth("POST", "/", ""), wantStatus: 404},
+		{name: "not an _acme-challenge name", req: auth("POST", "/present", `{"fqdn":"www.example.test.","value":"`+v1+`"}`),
+			wantStatus: 403, wantBody: "only _acme-challenge"},
+		{name: "_acme-challenge not the first label", req: auth("POST", "/present", `{"fqdn":"x._acme-challenge.example.test.","value":"`+v1+`"}`),
+			wantStatus: 403},
+		{name: "malformed JSON", req: auth("POST", "/present", `{"fqdn":`), wantStatus: 400, wantBody: "bad request"},
+		{name: "not JSON", req: auth("POST", "/present", `fqdn=_acme-challenge.example.test.&value=x`), wantStatus: 400},
+		{name: "empty body", req: auth("POST", "/present", ``), wantStatus: 400},
+		{name: "value missing", req: auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test."}`), wantStatus: 400},
+		{name: "keyAuth missing", req: auth("POST", "/present", `{"domain":"example.test","token":"tok"}`), wantStatus: 400},
+		{name: "provider fails", req: auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`),
+			fault: mijnhosttest.FaultServerError, wantStatus: 502, wantBody: "present _acme-challenge.example.test. failed"},
+		{name: "provider fails on cleanup", setup: []req{auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`)},
+			req:   auth("POST", "/cleanup", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`),
+			fault: mijnhosttest.FaultBadGatewayHTML, wantStatus: 502,
+			want: map[string][]string{"_acme-challenge.example.test.": {v1}}},
+	}
+	do := func(t *testing.T, srv *httptest.Server, r req) (*http.Response, string) {
+		t.Helper()
+		hr, err := http.NewRequest(r.method, srv.URL+r.path, strings.NewReader(r.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.user != "" || r.pass != "" {
+			hr.SetBasicAuth(r.user, r.pass)
+		}
+		hr.Header.Set("Content-Type", "application/json")
+		resp, err := srv.Client().Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, string(body)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stack, srv, log := startHandler(t)
+			for _, r := range tt.setup {
+				if resp, body := do(t, srv, r); resp.StatusCode != 200 {
+					t.Fatalf("setup %s %s: %d %s", r.method, r.path, resp.StatusCode, body)
+				}
+			}
+			stack.MijnHost.ResetCounts()
+			if tt.fault != 0 {
+				stack.MijnHost.FailNext(10, tt.fault)
+			}
+			resp, body := do(t, srv, tt.req)
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status %d, want %d; body %s", resp.StatusCode, tt.wantStatus, body)
+			}
+			var msg struct{ Message string }
+			if err := json.Unmarshal([]byte(body), &msg); err != nil || msg.Message == "" {
+				t.Errorf("body is not JSON {\"message\": ...}: %q (%v)", body, err)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if !strings.Contains(msg.Message, tt.wantBody) {
+				t.Errorf("message %q lacks %q", msg.Message, tt.wantBody)
+			}
+			if h := tt.wantHeader; h[0] != "" && resp.Header.Get(h[0]) != h[1] {
+				t.Errorf("header %s: %q, want %q", h[0], resp.Header.Get(h[0]), h[1])
+			}
+			for _, secret := range []string{localstack.APIKey, servePass} {
+				if strings.Contains(body, secret) || strings.Contains(log.String(), secret) {
+					t.Errorf("a secret shows in the reply or the log:\nreply %s\nlog %s", body, log.String())
+				}
+			}
+			want := tt.want
+			if want == nil {
+				want = map[string][]string{}
+			}
+			if got := challenges(stack, localstack.Zone); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("challenge records %v, want %v", got, want)
+			}
+			if tt.wantStatus != 200 {
+				for _, e := range []string{mijnhosttest.EndpointPutRecords, mijnhosttest.EndpointPatchRecord} {
+					if n := stack.MijnHost.Count(e); n != 0 {
+						t.Errorf("a refused request changed the zone: %d × %s", n, e)
+					}
+				}
+			}
+			if !strings.Contains(log.String(), fmt.Sprintf("acme-dns-hook serve: %d ", tt.wantStatus)) {
+				t.Errorf("log lacks the request's line: %q", log.String())
+			}
+		})
+	}
+}
+
+func TestServeNeedsCredentials(t *testing.T) {
+	_, env := startStack(t, false)
+	tests := []struct {
+		name string
+		env  []string
+	}{
+		{"neither", nil},
+		{"username only", []string{"ACME_HOOK_SERVE_USERNAME=lego"}},
+		{"password only", []string{"ACME_HOOK_SERVE_PASSWORD=" + servePass}},
+		{"empty password", []string{"ACME_HOOK_SERVE_USERNAME=lego", "ACME_HOOK_SERVE_PASSWORD="}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			// Should serve start after all, the deadline stops it.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			code := run(ctx, []string{"serve", "--listen", "127.0.0.1:0"}, envFunc(append(env, tt.env...)), &stdout, &stderr)
+			if code != 2 {
+				t.Errorf("exit %d, want 2; stderr %s", code, stderr.String())
+			}
+			for _, w := range []string{"ACME_HOOK_SERVE_USERNAME", "ACME_HOOK_SERVE_PASSWORD"} {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr does not name %s: %q", w, stderr.String())
+				}
+			}
+			if strings.Contains(stderr.String(), "serving") {
+				t.Errorf("serve started listening: %q", stderr.String())
+			}
+			if strings.Contains(stderr.String(), servePass) || strings.Contains(stderr.String(), localstack.APIKey) {
+				t.Errorf("stderr shows a secret: %q", stderr.String())
+			}
+		})
+	}
+}
