@@ -284,8 +284,16 @@ func (c *Client) message(status int, body []byte) string {
 		}
 	}
 	m := strings.TrimSpace(string(body))
+	if strings.HasPrefix(m, "<") {
+		// An HTML error page from a proxy: its title says it all.
+		title := ""
+		if _, rest, ok := strings.Cut(m, "<title>"); ok {
+			title, _, _ = strings.Cut(rest, "</title>")
+		}
+		return strings.TrimSpace("HTML error page " + strings.TrimSpace(title))
+	}
 	if len(m) > 200 {
-		m = m[:200] + "…"
+		m = strings.ToValidUTF8(m[:200], "") + "…"
 	}
 	return m
 }

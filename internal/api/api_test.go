@@ -142,6 +142,22 @@ func TestSecretsNeverShow(t *testing.T) {
 	}
 }
 
+func TestErrorMessageFromBody(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{`<!DOCTYPE HTML><html><head><title>502 Proxy Error</title></head><body>long page…</body></html>`, "HTTP 502: HTML error page 502 Proxy Error"},
+		{"plain text failure", "HTTP 502: plain text failure"},
+		{strings.Repeat("x", 300), "HTTP 502: " + strings.Repeat("x", 200) + "…"},
+	}
+	for _, tt := range tests {
+		c, _ := serve(t, step{status: 502, body: tt.body})
+		c.Retry.Attempts = 1
+		_, err := c.Do(context.Background(), Request{Method: "GET", Path: "x"})
+		if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+			t.Errorf("err = %v, want suffix %q", err, tt.want)
+		}
+	}
+}
+
 func TestRetryAfter(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
