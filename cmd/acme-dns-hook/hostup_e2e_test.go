@@ -190,6 +190,108 @@ func TestHostUpRateLimitStormTenNames(t *testing.T) {
 	}
 }
 
+// TestHostUpHookCommands runs the hook's commands for people and a
+// present/cleanup pair in process against the HostUp fake.
+func TestHostUpHookCommands(t *testing.T) {
+	stack, err := localstack.Start(localstack.Options{Provider: "hostup", Zones: []string{"example.net"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Close()
+	stack.HostUp().SetPendingFor(0)
+	before := stack.Fake.Snapshot(localstack.Zone)
+	env := append(stack.Env(), "ACME_HOOK_LOCK_DIR="+t.TempDir(), "ACME_HOOK_POLLING_INTERVAL=1", "ACME_HOOK_PROPAGATION_TIMEOUT=20")
+	const value = "hostup-digest-0123456789abcdefghijklmnopqrs"
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"check"}, []string{"HostUp credentials work: 2 zone(s) in the account"}},
+		{[]string{"zones"}, []string{"example.net.", "example.test."}},
+		{[]string{"records", "example.test"}, []string{"_dmarc", `v=DMARC1; p=reject; rua=mailto:"dmarc"@example.test`, "10 mail.example.test.", "10 60 5060 sip.example.test."}},
+		{[]string{"present", "_acme-challenge.example.test.", value}, nil},
+		{[]string{"records", "example.test"}, []string{value}},
+		{[]string{"cleanup", "_acme-challenge.example.test.", value}, nil},
+		{[]string{"--help"}, []string{"HOSTUP_API_KEY", "HOSTUP_TTL"}},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), tt.args, envFunc(env), &stdout, &stderr); code != 0 {
+			t.Fatalf("%v exited %d: %s", tt.args, code, stderr.String())
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(stdout.String(), w) {
+				t.Errorf("%v output lacks %q:\n%s", tt.args, w, stdout.String())
+			}
+		}
+		if strings.Contains(stdout.String()+stderr.String(), localstack.APIKey) {
+			t.Errorf("%v shows the API key", tt.args)
+		}
+	}
+	if after := stack.Fake.Snapshot(localstack.Zone); !slices.Equal(after, before) {
+		t.Errorf("the zone after present and cleanup differs:\n%s\nwant\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
+	}
+}
+
+// TestHostUpHookFailsLoudly runs the hook's present against a HostUp fake
+// that refuses: each failure must be a non-zero exit with a one-line cause
+// that explains it and shows no key, and the zone must not change.
+func TestHostUpHookFailsLoudly(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(*hostuptest.Server)
+		env   []string
+		want  []string
+	}{
+		{"unknown key", nil, []string{"HOSTUP_API_KEY=hostup-wrong-key-0000"},
+			[]string{"API key was rejected (check HOSTUP_API_KEY / api_key)", "HTTP 401: unauthorized"}},
+		{"key without write:dns", func(f *hostuptest.Server) { f.AddKeyWithScopes(localstack.APIKey, "read:dns", "read:domains") }, nil,
+			[]string{"HTTP 403: forbidden", "lacks the scope write:dns", "keys used for ACME need read:dns, write:dns, read:domains"}},
+		{"key without read:domains", func(f *hostuptest.Server) { f.AddKeyWithScopes(localstack.APIKey, "read:dns", "write:dns") }, nil,
+			[]string{"HTTP 403: forbidden", "lacks the scope read:domains"}},
+		{"zone full", func(f *hostuptest.Server) { f.SetRecordLimit(len(localstack.Seed())) }, nil,
+			[]string{fmt.Sprintf("zone example.test. would hold %d records, but HostUp allows at most %d per zone", len(localstack.Seed())+1, len(localstack.Seed()))}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stack, err := localstack.Start(localstack.Options{Provider: "hostup"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stack.Close()
+			before := stack.Fake.Snapshot(localstack.Zone)
+			if tt.setup != nil {
+				tt.setup(stack.HostUp())
+			}
+			env := append(stack.Env(), "ACME_HOOK_LOCK_DIR="+t.TempDir(), "ACME_HOOK_PROPAGATION_TIMEOUT=5", "ACME_HOOK_POLLING_INTERVAL=1")
+			env = append(env, tt.env...)
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), []string{"present", "_acme-challenge.example.test.", "v-0123456789"}, envFunc(env), &stdout, &stderr)
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			last := lines[len(lines)-1]
+			if code == 0 || !strings.HasPrefix(last, "acme-dns-hook: ") {
+				t.Fatalf("exit %d, last line %q; stderr:\n%s", code, last, stderr.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(last, w) {
+					t.Errorf("cause lacks %q: %s", w, last)
+				}
+			}
+			for _, secret := range []string{localstack.APIKey, "hostup-wrong-key-0000"} {
+				if strings.Contains(stdout.String()+stderr.String(), secret) {
+					t.Errorf("output shows a key: %s", stderr.String())
+				}
+			}
+			if n := stack.HostUp().Count(hostuptest.EndpointCreateRecord); tt.name == "zone full" && n != 0 {
+				t.Errorf("%d creates sent to a full zone", n)
+			}
+			if after := stack.Fake.Snapshot(localstack.Zone); !slices.Equal(after, before) {
+				t.Errorf("the zone changed:\n%s\nwant\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
+			}
+		})
+	}
+}
+
 type hostupUser struct {
 	key crypto.PrivateKey
 	reg *registration.Resource

@@ -176,7 +176,7 @@ func explain(err error) error {
 	case http.StatusUnauthorized:
 		return fmt.Errorf("the API key was rejected (check HOSTUP_API_KEY / api_key): %w", err)
 	case http.StatusForbidden:
-		return fmt.Errorf("the API key may not do this (give it the scopes read:dns, write:dns and read:domains in the HostUp panel): %w", err)
+		return fmt.Errorf("the API key may not do this (check its scopes in the HostUp panel): %w", err)
 	}
 	return err
 }
@@ -317,8 +317,7 @@ func (b *backend) CheckLimit(name string, before, after []zone.Record) error {
 	}
 	b.mu.Unlock()
 	if n, was := count(after), count(before); n > limit && n > was {
-		return fmt.Errorf("zone %s would hold %d records, but HostUp allows at most %d per zone (SOA and NS records not counted): delete records it no longer needs: %w",
-			zone.Canonical(name), n, limit, hostup.ErrRecordLimit)
+		return &hostup.LimitError{Zone: zone.Canonical(name), Count: n, Limit: limit}
 	}
 	return nil
 }

@@ -495,8 +495,34 @@ func (c *Client) limitError(ctx context.Context, zoneID string, err error) error
 	if n < limit {
 		return err
 	}
-	return fmt.Errorf("zone %s holds %d records, the most HostUp allows per zone (SOA and NS records not counted): delete records it no longer needs: %w (%w)",
-		list.Zone.Name, n, ErrRecordLimit, err)
+	return &LimitError{Zone: list.Zone.Name, Count: n, Limit: limit, Err: err}
+}
+
+// LimitError is a zone that is, or would be, over HostUp's record limit.
+// errors.Is(err, ErrRecordLimit) holds for it.
+type LimitError struct {
+	Zone  string
+	Count int // records counted: those the zone holds, or would hold after the change
+	Limit int
+	// Err is the API's refusal; nil when the change was refused before
+	// anything was sent.
+	Err error
+}
+
+func (e *LimitError) Error() string {
+	const fix = " (SOA and NS records not counted): delete records it no longer needs"
+	if e.Err == nil {
+		return fmt.Sprintf("zone %s would hold %d records, but HostUp allows at most %d per zone"+fix, e.Zone, e.Count, e.Limit)
+	}
+	return fmt.Sprintf("zone %s holds %d records, the most HostUp allows per zone"+fix+": %v", e.Zone, e.Count, e.Err)
+}
+
+// Unwrap returns ErrRecordLimit and the API's refusal, if any.
+func (e *LimitError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrRecordLimit}
+	}
+	return []error{ErrRecordLimit, e.Err}
 }
 
 // DeleteRecord removes one record (DELETE dns-zones/{id}/records/{recordId},
