@@ -292,6 +292,44 @@ func TestHostUpHookFailsLoudly(t *testing.T) {
 	}
 }
 
+// TestHostUpLegoProviderFromEnv configures the lego provider from lego-style
+// HOSTUP_* variables and presents and cleans up one challenge at the fake.
+func TestHostUpLegoProviderFromEnv(t *testing.T) {
+	stack, err := localstack.Start(localstack.Options{Provider: "hostup"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Close()
+	fake := stack.HostUp()
+	before := stack.Fake.Snapshot(localstack.Zone)
+	for k, v := range map[string]string{
+		"ACME_HOOK_PROVIDER": "hostup", "HOSTUP_API_KEY": localstack.APIKey, "HOSTUP_API_URL": fake.URL,
+		"HOSTUP_TTL": "300", "HOSTUP_PROPAGATION_TIMEOUT": "90", "HOSTUP_POLLING_INTERVAL": "5",
+	} {
+		t.Setenv(k, v)
+	}
+	p, err := legoprovider.NewDNSProvider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if timeout, interval := p.Timeout(); timeout != 90*time.Second || interval != 5*time.Second {
+		t.Errorf("Timeout() = %v, %v; want 90s, 5s", timeout, interval)
+	}
+	if err := p.Present("www.example.test", "token", "token.thumbprint"); err != nil {
+		t.Fatal(err)
+	}
+	recs := fake.Records(localstack.Zone)
+	if last := recs[len(recs)-1]; last.Name != "_acme-challenge.www.example.test" || last.Type != "TXT" || last.TTL != 300 {
+		t.Errorf("presented %+v", last)
+	}
+	if err := p.CleanUp("www.example.test", "token", "token.thumbprint"); err != nil {
+		t.Fatal(err)
+	}
+	if after := stack.Fake.Snapshot(localstack.Zone); !slices.Equal(after, before) {
+		t.Errorf("the zone after cleanup differs:\n%s\nwant\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
+	}
+}
+
 type hostupUser struct {
 	key crypto.PrivateKey
 	reg *registration.Resource
