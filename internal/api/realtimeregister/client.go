@@ -499,6 +499,7 @@ func (c *Client) ListZones(ctx context.Context, f ZoneFilter) ([]Zone, error) {
 				fresh++
 			}
 		}
+		pageStart := offset
 		offset += len(body.Entities)
 		limit := PageSize
 		if p := body.Pagination; p != nil && p.Limit.set && p.Limit.n > 0 {
@@ -510,7 +511,7 @@ func (c *Client) ListZones(ctx context.Context, f ZoneFilter) ([]Zone, error) {
 		case fresh == 0:
 			// [UNKNOWN] guarded against: a server that ignores offset would
 			// send the first page forever; stopping would silently lose zones.
-			return nil, fmt.Errorf("GET dns/zones: the page at offset %d repeats zones already listed: the listing cannot be followed", offset)
+			return nil, fmt.Errorf("GET dns/zones: the page at offset %d repeats zones already listed: the listing cannot be followed", pageStart)
 		case body.Pagination != nil && body.Pagination.Total.set:
 			if offset >= int(body.Pagination.Total.n) {
 				return zones, nil

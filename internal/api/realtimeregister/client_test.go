@@ -511,7 +511,7 @@ func TestErrorBodies(t *testing.T) {
 			"ObjectDoesNotExist: A referenced object does not exist (Domain example.org)"},
 		{"error-constraint-violation.json", "application/json", 400, TypeConstraintViolation,
 			"The request parameters did not meet validation: ttl: must be greater than or equal to 60 (value 5)"},
-		{"error-404.html", "text/html", 404, "", "HTTP 404: <html><body><h1>Not Found</h1></body></html>"},
+		{"error-404.html", "text/html", 404, "", "POST dns/zones/1/update: HTTP 404"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
