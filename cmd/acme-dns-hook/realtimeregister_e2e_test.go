@@ -10,11 +10,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,6 +209,41 @@ func TestRealtimeRegisterHookFailsLoudly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRealtimeRegisterConcurrentProcesses runs 20 hook processes at once on
+// one zone, each opening its own session: the file lock must keep every
+// record, and every unrelated record must stay as it was.
+func TestRealtimeRegisterConcurrentProcesses(t *testing.T) {
+	stack, err := localstack.Start(localstack.Options{Provider: "realtimeregister"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Close()
+	before := stack.Fake.Snapshot(localstack.Zone)
+	env := slices.DeleteFunc(stack.Env(), func(kv string) bool { return strings.HasPrefix(kv, "REALTIMEREGISTER_API_KEY=") })
+	env = append(env, rtrCredentials[1].env...)
+	env = append(env, "ACME_HOOK_LOCK_DIR="+t.TempDir(), "ACME_HOOK_POLLING_INTERVAL=1", "ACME_HOOK_PROPAGATION_TIMEOUT=20")
+	const n = 20
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			cmd := exec.Command(hookBin, "present", "_acme-challenge.example.test.", fmt.Sprintf("concurrent-value-%02d", i))
+			cmd.Env = append(rtrCleanEnv(t), env...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("process %d: %v\n%s", i, err, out)
+			}
+		})
+	}
+	wg.Wait()
+	after := stack.Fake.Snapshot(localstack.Zone)
+	if got := len(after) - len(before); got != n {
+		t.Fatalf("%d records added by %d concurrent processes, want %d", got, n, n)
+	}
+	if !slices.Equal(after[:len(before)], before) {
+		t.Errorf("unrelated records changed")
+	}
+	t.Logf("Realtime Register API requests: %v", stack.RealtimeRegister().Requests())
 }
 
 // rtrStack starts the local stack with Pebble on the Realtime Register fake.
