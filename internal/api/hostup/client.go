@@ -160,10 +160,10 @@ type Error struct {
 
 func (e *Error) Error() string {
 	s := e.err.Error()
-	switch e.err.Status {
-	case http.StatusUnauthorized:
+	switch {
+	case e.Problem.Code == "unauthorized" || e.Problem.Code == "" && e.err.Status == http.StatusUnauthorized:
 		s += " (the API key is missing, wrong, revoked or not allowed from this IP address)"
-	case http.StatusForbidden:
+	case e.Problem.Code == "forbidden" || e.Problem.Code == "" && e.err.Status == http.StatusForbidden:
 		s += " (the API key lacks a scope: keys used for ACME need " + strings.Join(Scopes, ", ") + ")"
 	}
 	return s
@@ -221,6 +221,7 @@ func New(apiKey string, opts Options) (*Client, error) {
 			Authorize:  func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+apiKey) },
 			Secrets:    []string{apiKey},
 			Message:    message,
+			RetryIf:    transient,
 			Logger:     opts.Logger,
 		},
 		tries: max(retry.Attempts, 2),
@@ -258,6 +259,13 @@ func decodeProblem(body []byte) (Problem, bool) {
 		p.Title = pj.Error
 	}
 	return p, p.Code != "" || p.Detail != "" || p.Title != ""
+}
+
+// transient reports a problem whose code says "try again" under a status
+// the api package would not retry by itself (429 and 5xx it retries anyway).
+func transient(_ int, body []byte) bool {
+	p, ok := decodeProblem(body)
+	return ok && (p.Code == "rate_limited" || p.Code == "internal_error")
 }
 
 // message is the error text: "code: detail (pointer: detail; …)".

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -400,6 +401,40 @@ func TestRateLimitHonoured(t *testing.T) {
 	}
 	if n := fake.CountStatus(http.StatusTooManyRequests); n < 2 || n > 4 {
 		t.Errorf("%d answers were 429, want 2 to 4 (one per reset, no hammering)", n)
+	}
+}
+
+func TestCodesDecide(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []string // status and body of each answer
+		tries int
+		ok    bool
+		hint  string
+	}{
+		{"rate_limited under 403 is retried", []string{`403 {"code":"rate_limited","detail":"slow down"}`, `200 {"data":[],"hasMore":false}`}, 2, true, ""},
+		{"internal_error under 400 is retried", []string{`400 {"code":"internal_error"}`, `200 {"data":[],"hasMore":false}`}, 2, true, ""},
+		{"forbidden is final", []string{`403 {"code":"forbidden","detail":"no"}`}, 1, false, "keys used for ACME need"},
+		{"unauthorized under 403 is explained as such", []string{`403 {"code":"unauthorized","detail":"Authentication required."}`}, 1, false, "not allowed from this IP address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				st, body, _ := strings.Cut(tt.steps[min(n, len(tt.steps)-1)], " ")
+				n++
+				code, _ := strconv.Atoi(st)
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(code)
+				io.WriteString(w, body)
+			}))
+			defer srv.Close()
+			c, _ := New(key, Options{BaseURL: srv.URL + "/api/v2/", Retry: fastRetry})
+			_, err := c.Zones(context.Background())
+			if (err == nil) != tt.ok || n != tt.tries || (tt.hint != "" && !strings.Contains(err.Error(), tt.hint)) {
+				t.Fatalf("err = %v after %d tries; want ok %v after %d, hint %q", err, n, tt.ok, tt.tries, tt.hint)
+			}
+		})
 	}
 }
 
