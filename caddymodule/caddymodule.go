@@ -41,7 +41,8 @@ import (
 	"github.com/acme-dns-hook/acme-dns-hook/libdns/mijnhost"
 )
 
-// The providers, one descriptor each.
+// The providers, one descriptor each: name, constructor, the setting the
+// short form sets, and every setting with its struct field.
 func init() {
 	register(&spec[*mijnhost.Provider]{
 		name:  "mijnhost",
@@ -55,12 +56,13 @@ func init() {
 	})
 }
 
-// Module is the Caddy module of one provider: dns.providers.<name>, with
-// Provider as the libdns provider it configures and forwards to. Go does not
-// allow embedding a type parameter, so Module holds the provider in a field
-// and its JSON is the provider's JSON: the field names are the libdns
-// provider's json tags.
+// Module is the Caddy module of one provider, dns.providers.<name>. Its JSON
+// is exactly the libdns provider's JSON (keys are the provider's json tags),
+// and every libdns method forwards to Provider. Go does not allow embedding
+// a type parameter, so the provider is a named field instead of embedded.
 type Module[P providers.Provider] struct {
+	// Provider is the libdns provider the module configures; after
+	// Provision its text settings hold the values placeholders expanded to.
 	Provider P
 	spec     *spec[P]
 }
@@ -70,7 +72,7 @@ type Module[P providers.Provider] struct {
 type spec[P providers.Provider] struct {
 	name   string
 	new    func() P
-	short  string // setting that the single argument of "dns <name> ARG" sets
+	short  string // setting that "dns <name> ARG" sets; "" if none
 	fields []field[P]
 }
 
@@ -219,6 +221,9 @@ func (m *Module[P]) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 
 	d.Next() // the provider name
 	if d.NextArg() {
+		if s.short == "" {
+			return d.Errf("%s: unexpected argument '%s': put the settings in a block", s.id(), d.Val())
+		}
 		if err := setField(s.short); err != nil {
 			return err
 		}
@@ -279,7 +284,8 @@ func (m *Module[P]) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 	return m.Provider.ListZones(ctx)
 }
 
-// Interface guards.
+// Interface guards. Module's methods are the same for every provider, so
+// checking one instantiation checks them all.
 var (
 	_ caddy.Module          = (*Module[*mijnhost.Provider])(nil)
 	_ caddy.Provisioner     = (*Module[*mijnhost.Provider])(nil)

@@ -158,3 +158,23 @@ func TestJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestNoShortForm covers a provider whose settings only go in a block.
+func TestNoShortForm(t *testing.T) {
+	s := &spec[*mijnhost.Provider]{
+		name:   "blockonly",
+		new:    func() *mijnhost.Provider { return new(mijnhost.Provider) },
+		fields: []field[*mijnhost.Provider]{text("api_key", true, func(p *mijnhost.Provider) *string { return &p.APIKey })},
+	}
+	tests := []struct{ input, wantErr string }{
+		{"blockonly k", "dns.providers.blockonly: unexpected argument 'k': put the settings in a block"},
+		{"blockonly {\n\tapi_key k\n}", ""},
+	}
+	for _, tt := range tests {
+		m := &Module[*mijnhost.Provider]{Provider: s.new(), spec: s}
+		err := m.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tt.input))
+		if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("%q: error %v, want %q", tt.input, err, tt.wantErr)
+		}
+	}
+}
