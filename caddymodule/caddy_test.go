@@ -56,7 +56,7 @@ func TestMain(m *testing.M) {
 func caddyEnv(t *testing.T, stack *localstack.Stack) []string {
 	t.Helper()
 	home := t.TempDir()
-	return []string{
+	return append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + home,
 		"XDG_DATA_HOME=" + filepath.Join(home, "data"),
@@ -67,14 +67,19 @@ func caddyEnv(t *testing.T, stack *localstack.Stack) []string {
 		"ACME_CA=" + stack.CA.DirectoryURL,
 		"ACME_CA_ROOT=" + stack.CA.TLSRootsFile(),
 		"DNS_RESOLVER=" + stack.DNS.Addr(),
-		"MIJNHOST_API_KEY=" + localstack.APIKey,
-		"MIJNHOST_API_URL=" + stack.MijnHost.URL,
-	}
+		// Credentials the README examples name, for caddy validate.
+		"REALTIMEREGISTER_API_KEY=k", "REALTIMEREGISTER_USERNAME=customer/login", "REALTIMEREGISTER_PASSWORD=p",
+		"HOSTUP_API_KEY=k", "XYNTA_UID=u", "XYNTA_HASH=h", "MIJNHOST_API_KEY=k",
+	}, stack.Env()...)
 }
 
-func startStack(t *testing.T) *localstack.Stack {
+func startStack(t *testing.T, provider ...string) *localstack.Stack {
 	t.Helper()
-	stack, err := localstack.Start(localstack.Options{CA: true})
+	opts := localstack.Options{CA: true}
+	if len(provider) > 0 {
+		opts.Provider = provider[0]
+	}
+	stack, err := localstack.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,31 +216,42 @@ example.test {
 // over HTTPS with a certificate from Pebble obtained through DNS-01, then
 // stops it and checks that the zone is as it was.
 func TestObtainAndServe(t *testing.T) {
-	stack := startStack(t)
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(stack.CA.IssuerRootsPEM()) {
-		t.Fatal("cannot parse Pebble's issuer roots")
-	}
 	tests := []struct {
-		file  string
-		names map[string]string // name to fetch -> SAN the served certificate must carry
+		file     string
+		names    map[string]string // name to fetch -> SAN the served certificate must carry
+		provider string            // default mijnhost
 	}{
 		{"wildcard.Caddyfile", map[string]string{
 			"example.test":          "example.test",
 			"www.example.test":      "*.example.test",
 			"anything.example.test": "*.example.test",
-		}},
+		}, ""},
 		{"sites.Caddyfile", map[string]string{
 			"a.example.test": "a.example.test",
 			"b.example.test": "b.example.test",
 			"c.example.test": "c.example.test",
-		}},
-		{"global-dns.Caddyfile", map[string]string{"global.example.test": "global.example.test"}},
+		}, ""},
+		{"global-dns.Caddyfile", map[string]string{"global.example.test": "global.example.test"}, ""},
+		{"realtimeregister.Caddyfile", map[string]string{"example.test": "example.test", "www.example.test": "*.example.test"}, "realtimeregister"},
+		{"hostup.Caddyfile", map[string]string{"example.test": "example.test", "www.example.test": "*.example.test"}, "hostup"},
 	}
+	stacks := map[string]*localstack.Stack{}
+	parent := t
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
+			stack := stacks[tt.provider]
+			if stack == nil {
+				stack = startStack(parent, tt.provider)
+				stacks[tt.provider] = stack
+			}
+			roots := x509.NewCertPool()
+			if !roots.AppendCertsFromPEM(stack.CA.IssuerRootsPEM()) {
+				t.Fatal("cannot parse Pebble's issuer roots")
+			}
 			before := stack.Fake.Snapshot(localstack.Zone)
-			stack.MijnHost.ResetCounts()
+			if stack.MijnHost != nil {
+				stack.MijnHost.ResetCounts()
+			}
 			env := caddyEnv(t, stack)
 			port := lookupEnv(env, "HTTPS_PORT")
 
@@ -287,9 +303,11 @@ func TestObtainAndServe(t *testing.T) {
 			if after := stack.Fake.Snapshot(localstack.Zone); !slices.Equal(before, after) {
 				t.Errorf("zone changed:\nbefore %q\nafter  %q", before, after)
 			}
-			t.Logf("%s: API requests %v", tt.file, stack.MijnHost.Requests())
-			if stack.MijnHost.Count(mijnhosttest.EndpointPutRecords) == 0 {
-				t.Error("no PUT reached the fake: the certificates did not come through DNS-01")
+			if stack.MijnHost != nil {
+				t.Logf("%s: API requests %v", tt.file, stack.MijnHost.Requests())
+				if stack.MijnHost.Count(mijnhosttest.EndpointPutRecords) == 0 {
+					t.Error("no PUT reached the fake: the certificates did not come through DNS-01")
+				}
 			}
 		})
 	}

@@ -1,6 +1,6 @@
 // Package caddymodule registers this project's libdns providers as Caddy v2
-// modules, one per provider, with ID dns.providers.<name> (now
-// dns.providers.mijnhost). Import it for its side effect, or build Caddy with
+// modules, one per provider, with ID dns.providers.<name>: mijnhost,
+// realtimeregister, hostup and xynta. Import it for its side effect, or build Caddy with
 //
 //	xcaddy build --with github.com/acme-dns-hook/acme-dns-hook/caddymodule
 //
@@ -25,6 +25,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -38,7 +39,10 @@ import (
 	"github.com/libdns/libdns"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
+	"github.com/acme-dns-hook/acme-dns-hook/libdns/hostup"
 	"github.com/acme-dns-hook/acme-dns-hook/libdns/mijnhost"
+	"github.com/acme-dns-hook/acme-dns-hook/libdns/realtimeregister"
+	"github.com/acme-dns-hook/acme-dns-hook/libdns/xynta"
 )
 
 // The providers, one descriptor each: name, constructor, the setting the
@@ -52,6 +56,47 @@ func init() {
 			text("api_key", true, func(p *mijnhost.Provider) *string { return &p.APIKey }),
 			text("api_url", false, func(p *mijnhost.Provider) *string { return &p.APIURL }),
 			seconds("ttl", func(p *mijnhost.Provider) *int { return &p.TTL }),
+		},
+	})
+	register(&spec[*realtimeregister.Provider]{
+		name:  "realtimeregister",
+		new:   func() *realtimeregister.Provider { return new(realtimeregister.Provider) },
+		short: "api_key",
+		fields: []field[*realtimeregister.Provider]{
+			text("api_key", false, func(p *realtimeregister.Provider) *string { return &p.APIKey }),
+			text("username", false, func(p *realtimeregister.Provider) *string { return &p.Username }),
+			text("password", false, func(p *realtimeregister.Provider) *string { return &p.Password }),
+			text("auth", false, func(p *realtimeregister.Provider) *string { return &p.Auth }),
+			text("api_url", false, func(p *realtimeregister.Provider) *string { return &p.APIURL }),
+			boolean("ote", func(p *realtimeregister.Provider) *bool { return &p.OTE }),
+			text("zone_service", false, func(p *realtimeregister.Provider) *string { return &p.ZoneService }),
+			seconds("ttl", func(p *realtimeregister.Provider) *int { return &p.TTL }),
+		},
+		check: func(p *realtimeregister.Provider) error {
+			if p.APIKey == "" && (p.Username == "" || p.Password == "") {
+				return errors.New("set api_key, or username and password")
+			}
+			return nil
+		},
+	})
+	register(&spec[*hostup.Provider]{
+		name:  "hostup",
+		new:   func() *hostup.Provider { return new(hostup.Provider) },
+		short: "api_key",
+		fields: []field[*hostup.Provider]{
+			text("api_key", true, func(p *hostup.Provider) *string { return &p.APIKey }),
+			text("api_url", false, func(p *hostup.Provider) *string { return &p.APIURL }),
+			seconds("ttl", func(p *hostup.Provider) *int { return &p.TTL }),
+		},
+	})
+	register(&spec[*xynta.Provider]{
+		name: "xynta",
+		new:  func() *xynta.Provider { return new(xynta.Provider) },
+		fields: []field[*xynta.Provider]{
+			text("uid", true, func(p *xynta.Provider) *string { return &p.UID }),
+			text("hash", true, func(p *xynta.Provider) *string { return &p.Hash }),
+			text("api_url", false, func(p *xynta.Provider) *string { return &p.APIURL }),
+			seconds("ttl", func(p *xynta.Provider) *int { return &p.TTL }),
 		},
 	})
 }
@@ -74,15 +119,18 @@ type spec[P providers.Provider] struct {
 	new    func() P
 	short  string // setting that "dns <name> ARG" sets; "" if none
 	fields []field[P]
+	// check, when set, validates settings that are required together.
+	check func(P) error
 }
 
 // field is one setting: a Caddyfile subdirective named like its JSON key.
-// Exactly one of text and secs is set.
+// Exactly one of text, secs and flag is set.
 type field[P any] struct {
 	name     string
 	required bool
 	text     func(P) *string // placeholders are expanded in Provision
 	secs     func(P) *int    // Caddyfile: whole seconds or a duration ("2m")
+	flag     func(P) *bool   // Caddyfile: true or false
 }
 
 func text[P any](name string, required bool, f func(P) *string) field[P] {
@@ -91,6 +139,10 @@ func text[P any](name string, required bool, f func(P) *string) field[P] {
 
 func seconds[P any](name string, f func(P) *int) field[P] {
 	return field[P]{name: name, secs: f}
+}
+
+func boolean[P any](name string, f func(P) *bool) field[P] {
+	return field[P]{name: name, flag: f}
 }
 
 func register[P providers.Provider](s *spec[P]) {
@@ -103,6 +155,14 @@ func (s *spec[P]) id() string { return "dns.providers." + s.name }
 func (f field[P]) set(p P, val string) error {
 	if f.text != nil {
 		*f.text(p) = val
+		return nil
+	}
+	if f.flag != nil {
+		b, err := strconv.ParseBool(val)
+		if err != nil {
+			return fmt.Errorf("%s '%s' is invalid: use true or false", f.name, val)
+		}
+		*f.flag(p) = b
 		return nil
 	}
 	n, err := strconv.Atoi(val)
@@ -125,8 +185,11 @@ func (f field[P]) set(p P, val string) error {
 
 // empty reports whether the setting holds no value.
 func (f field[P]) empty(p P) bool {
-	if f.text != nil {
+	switch {
+	case f.text != nil:
 		return strings.TrimSpace(*f.text(p)) == ""
+	case f.flag != nil:
+		return !*f.flag(p)
 	}
 	return *f.secs(p) == 0
 }
@@ -172,6 +235,9 @@ func (m *Module[P]) Provision(caddy.Context) error {
 			return fmt.Errorf("%s is empty after replacing placeholders (%s?)", f.name, explainEmpty(phs))
 		}
 		return fmt.Errorf("%s is not set", f.name)
+	}
+	if m.spec.check != nil {
+		return m.spec.check(m.Provider)
 	}
 	return nil
 }
@@ -246,6 +312,11 @@ func (m *Module[P]) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for _, f := range s.fields {
 		if f.required && f.empty(m.Provider) {
 			return d.Errf("%s: missing %s", s.id(), f.name)
+		}
+	}
+	if s.check != nil {
+		if err := s.check(m.Provider); err != nil {
+			return d.Errf("%s: %v", s.id(), err)
 		}
 	}
 	return nil

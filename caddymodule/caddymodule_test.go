@@ -49,11 +49,26 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{"zero ttl", "mijnhost k {\n\tttl 0\n}", "", `ttl '0' is invalid: it must be positive`},
 		{"negative ttl", "mijnhost k {\n\tttl -5\n}", "", `ttl '-5' is invalid`},
 		{"ttl not a number", "mijnhost k {\n\tttl soon\n}", "", `ttl 'soon' is invalid: use whole seconds or a duration like 2m`},
+
+		{"realtimeregister key", `realtimeregister {env.RTR_KEY}`, `{"api_key":"{env.RTR_KEY}"}`, ""},
+		{"realtimeregister login on OTE", "realtimeregister {\n\tusername c/l\n\tpassword p\n\tote true\n\tzone_service PREMIUM\n}",
+			`{"username":"c/l","password":"p","ote":true,"zone_service":"PREMIUM"}`, ""},
+		{"realtimeregister without credentials", "realtimeregister {\n\tusername c/l\n}", "", "set api_key, or username and password"},
+		{"realtimeregister bad ote", "realtimeregister k {\n\tote maybe\n}", "", "ote 'maybe' is invalid: use true or false"},
+		{"hostup", `hostup {env.HOSTUP_API_KEY}`, `{"api_key":"{env.HOSTUP_API_KEY}"}`, ""},
+		{"xynta", "xynta {\n\tuid u\n\thash h\n}", `{"uid":"u","hash":"h"}`, ""},
+		{"xynta has no short form", `xynta u`, "", "unexpected argument 'u': put the settings in a block"},
+		{"xynta without hash", "xynta {\n\tuid u\n}", "", "dns.providers.xynta: missing hash"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newMijnhost(t)
-			err := m.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tt.input))
+			name, _, _ := strings.Cut(tt.input, " ")
+			info, err := caddy.GetModule("dns.providers." + name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := info.New()
+			err = m.(caddyfile.Unmarshaler).UnmarshalCaddyfile(caddyfile.NewTestDispenser(tt.input))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
