@@ -110,6 +110,7 @@ type Engine struct {
 	mu       sync.Mutex
 	zones    []string
 	zonesAt  time.Time
+	listing  chan struct{} // one zone listing at a time
 	queues   map[string]*queue
 	mergeFor func([]Record, []*op) plan // replaced in tests to simulate a faulty merge
 }
@@ -127,7 +128,7 @@ func New(b Backend, opts Options) (*Engine, error) {
 	if opts.ZoneCacheTTL <= 0 {
 		opts.ZoneCacheTTL = time.Minute
 	}
-	return &Engine{b: b, opts: opts, queues: map[string]*queue{}, mergeFor: merge}, nil
+	return &Engine{b: b, opts: opts, queues: map[string]*queue{}, mergeFor: merge, listing: make(chan struct{}, 1)}, nil
 }
 
 // ListZones returns the account's zones as FQDNs with a trailing dot, sorted.
@@ -171,9 +172,19 @@ func (e *Engine) ZoneFor(ctx context.Context, name string) (string, error) {
 	}
 }
 
+// accountZones returns the cached zone list, or fetches it. Concurrent
+// callers share one fetch; with refresh, a list fetched after the call began
+// is fresh enough.
 func (e *Engine) accountZones(ctx context.Context, refresh bool) ([]string, error) {
+	asked := time.Now()
+	select {
+	case e.listing <- struct{}{}:
+		defer func() { <-e.listing }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("listing zones: %w", ctx.Err())
+	}
 	e.mu.Lock()
-	if !refresh && e.zones != nil && time.Since(e.zonesAt) < e.opts.ZoneCacheTTL {
+	if e.zones != nil && time.Since(e.zonesAt) < e.opts.ZoneCacheTTL && (!refresh || e.zonesAt.After(asked)) {
 		zs := e.zones
 		e.mu.Unlock()
 		return zs, nil

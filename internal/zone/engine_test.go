@@ -316,6 +316,24 @@ func TestZoneFor(t *testing.T) {
 	}
 }
 
+func TestConcurrentCallersShareOneListing(t *testing.T) {
+	m := newMemory(t.Name(), map[string][]Record{testZone: baseRecords()})
+	m.delay = 10 * time.Millisecond
+	e, _ := New(whole{m}, Options{})
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if _, err := e.ZoneFor(context.Background(), "_acme-challenge.example.com."); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := m.count("zones"); n != 1 {
+		t.Errorf("zone list fetched %d times by 20 concurrent callers, want 1", n)
+	}
+}
+
 func TestGetRecordsRelativeAndTyped(t *testing.T) {
 	m := newMemory(t.Name(), map[string][]Record{testZone: baseRecords()})
 	e, _ := New(whole{m}, Options{})
