@@ -380,13 +380,13 @@ func TestWaitResolvers(t *testing.T) {
 		{
 			name:    "never appears: NXDOMAIN",
 			servers: 1,
-			timeout: 150 * time.Millisecond,
-			wantErr: []string{"TXT " + name + " not visible after 150ms on {0}: NXDOMAIN"},
+			timeout: time.Second,
+			wantErr: []string{"TXT " + name + " not visible after 1s on {0}: NXDOMAIN"},
 		},
 		{
 			name:    "never appears: another value",
 			servers: 1,
-			timeout: 150 * time.Millisecond,
+			timeout: time.Second,
 			setup: func(t *testing.T, fs []*fakeDNS) {
 				fs[0].set(t, name+` 60 IN TXT "other"`)
 			},
@@ -395,7 +395,7 @@ func TestWaitResolvers(t *testing.T) {
 		{
 			name:    "never appears: NODATA",
 			servers: 1,
-			timeout: 150 * time.Millisecond,
+			timeout: time.Second,
 			setup: func(t *testing.T, fs []*fakeDNS) {
 				fs[0].set(t, name+" 60 IN A 192.0.2.1")
 			},
@@ -404,7 +404,7 @@ func TestWaitResolvers(t *testing.T) {
 		{
 			name:    "never appears: SERVFAIL",
 			servers: 1,
-			timeout: 150 * time.Millisecond,
+			timeout: time.Second,
 			setup: func(t *testing.T, fs []*fakeDNS) {
 				fs[0].setRcode(name, dns.TypeTXT, dns.RcodeServerFailure)
 			},
@@ -413,7 +413,7 @@ func TestWaitResolvers(t *testing.T) {
 		{
 			name:    "never appears: no answer",
 			servers: 1,
-			timeout: 150 * time.Millisecond,
+			timeout: time.Second,
 			setup: func(t *testing.T, fs []*fakeDNS) {
 				fs[0].setSilent()
 			},
@@ -422,12 +422,12 @@ func TestWaitResolvers(t *testing.T) {
 		{
 			name:    "two resolvers, only the first has it",
 			servers: 2,
-			timeout: 150 * time.Millisecond,
+			timeout: time.Second,
 			setup: func(t *testing.T, fs []*fakeDNS) {
 				fs[0].set(t, name+` 60 IN TXT "`+value+`"`)
 				fs[1].set(t, name+` 60 IN TXT "other"`)
 			},
-			wantErr: []string{"not visible after 150ms on {1}: TXT \"other\""},
+			wantErr: []string{"not visible after 1s on {1}: TXT \"other\""},
 			notErr:  []string{"{0}"},
 		},
 		{
@@ -592,26 +592,26 @@ func TestWaitAuthoritative(t *testing.T) {
 		{
 			name:    "only the first server has it",
 			zone:    "example.com.",
-			timeout: 150 * time.Millisecond,
+			timeout: time.Second,
 			setup: func(t *testing.T, s *authSetup) {
 				s.ns1.set(t, txt)
 			},
-			wantErr: []string{"TXT " + name + " not visible after 150ms on {ns2}: NXDOMAIN"},
+			wantErr: []string{"TXT " + name + " not visible after 1s on {ns2}: NXDOMAIN"},
 			notErr:  []string{"ns1"},
 		},
 		{
 			name:    "no NS records",
 			zone:    "example.com.",
-			timeout: 150 * time.Millisecond,
+			timeout: time.Second,
 			setup: func(t *testing.T, s *authSetup) {
 				s.rec.set(t, "example.com. 60 IN A 192.0.2.1")
 			},
-			wantErr: []string{"not visible after 150ms: finding authoritative servers: NS example.com.: no NS records"},
+			wantErr: []string{"not visible after 1s: finding authoritative servers: NS example.com.: no NS records"},
 		},
 		{
 			name:    "resolver fails",
 			zone:    "example.com.",
-			timeout: 150 * time.Millisecond,
+			timeout: time.Second,
 			setup: func(t *testing.T, s *authSetup) {
 				s.rec.setRcode("example.com.", dns.TypeNS, dns.RcodeRefused)
 			},
@@ -620,7 +620,7 @@ func TestWaitAuthoritative(t *testing.T) {
 		{
 			name:    "nameserver name without address",
 			zone:    "example.com.",
-			timeout: 150 * time.Millisecond,
+			timeout: time.Second,
 			setup: func(t *testing.T, s *authSetup) {
 				s.rec.set(t, "example.com. 60 IN NS ns1.example.net.", "example.com. 60 IN NS ns3.example.net.",
 					"ns1.example.net. 60 IN A 127.0.0.1")
@@ -753,14 +753,14 @@ func TestGone(t *testing.T) {
 			setup: func(t *testing.T, f *fakeDNS) {
 				f.set(t, txt)
 			},
-			wantErr: "TXT " + name + " not gone after 150ms on {0}: TXT \"" + value + "\"",
+			wantErr: "TXT " + name + " not gone after 1s on {0}: TXT \"" + value + "\"",
 		},
 		{
 			name: "SERVFAIL does not count as gone",
 			setup: func(t *testing.T, f *fakeDNS) {
 				f.setRcode(name, dns.TypeTXT, dns.RcodeServerFailure)
 			},
-			wantErr: "not gone after 150ms on {0}: SERVFAIL",
+			wantErr: "not gone after 1s on {0}: SERVFAIL",
 		},
 	}
 	for _, tt := range tests {
@@ -771,7 +771,7 @@ func TestGone(t *testing.T) {
 			}
 			c := &Checker{Resolvers: []string{f.addr}, Interval: 20 * time.Millisecond, Timeout: 5 * time.Second}
 			if tt.wantErr != "" {
-				c.Timeout = 150 * time.Millisecond
+				c.Timeout = time.Second
 			}
 			err := c.Gone(context.Background(), "example.com.", name, value)
 			if tt.wantErr == "" {
