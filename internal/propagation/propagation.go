@@ -190,7 +190,9 @@ func (c *Checker) poll(ctx context.Context, zone, fqdn, value string, present bo
 			found, skipped, err := c.authServers(ctx, sys, zone)
 			switch {
 			case err != nil:
-				if ctx.Err() == nil || lookupErr == nil { // keep the cause, not the deadline, of the last try
+				// Keep the cause, not the deadline, of the last try (judged by
+				// the clock, as for answers below).
+				if deadline, _ := ctx.Deadline(); lookupErr == nil || time.Until(deadline) >= 50*time.Millisecond {
 					lookupErr = err
 				}
 				c.progressf("%s %s TXT %q: finding authoritative servers: %v", verb, fqdn, value, err)
@@ -221,8 +223,13 @@ func (c *Checker) poll(ctx context.Context, zone, fqdn, value string, present bo
 			var pending []string
 			for i, s := range servers {
 				a := answers[i]
-				if _, ok := last[s]; !ok || a.err == nil || ctx.Err() == nil {
-					last[s] = a // a query cut short by the deadline does not hide the answer before it
+				// A query cut short by the deadline does not hide the answer
+				// before it. The query's own timer may fire a moment before
+				// ctx's, so "cut short" is judged by the clock.
+				deadline, _ := ctx.Deadline()
+				cutShort := a.err != nil && time.Until(deadline) < 50*time.Millisecond
+				if _, ok := last[s]; !ok || !cutShort {
+					last[s] = a
 				}
 				switch {
 				case a.done(present):
