@@ -1,0 +1,209 @@
+// Package apitest holds the building blocks for faithful fakes of provider
+// APIs (the *test packages under internal/api): what every fake does with a
+// request before it looks at it — count it, wait out an injected latency,
+// take the next injected fault — and the provider-independent ways an
+// answer can fail (a dropped connection, a proxy's HTML error page).
+//
+// What an answer looks like — status codes, bodies, headers — stays with
+// each fake: [Server.Receive] hands the fake the fault to answer with, in
+// the fake's own Fault type, and the fake writes it in its provider's error
+// format.
+package apitest
+
+import (
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+)
+
+// Server is the provider-independent half of a fake API server: a loopback
+// HTTP server, per-endpoint request counters, per-status answer counters,
+// an injected latency and a queue of injected faults of the fake's type F,
+// whose zero value must mean "no fault".
+//
+// The zero value is ready for [Server.Start]; a Server must not be copied.
+// All methods are safe for concurrent use, also while requests are in
+// flight.
+type Server[F any] struct {
+	ts        *httptest.Server
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu       sync.Mutex
+	requests map[string]int
+	statuses map[int]int
+	latency  time.Duration
+	faults   []faultRun[F]
+}
+
+type faultRun[F any] struct {
+	fault F
+	left  int
+}
+
+// Start serves h on a loopback address (127.0.0.1 unless only IPv6 is
+// available) and returns the server's base URL, "http://HOST:PORT" without
+// a trailing slash. It must be called once, before any other method; the
+// caller must call [Server.Close].
+func (s *Server[F]) Start(h http.Handler) string {
+	s.closed = make(chan struct{})
+	s.requests = map[string]int{}
+	s.statuses = map[int]int{}
+	s.ts = httptest.NewServer(h)
+	return s.ts.URL
+}
+
+// Close aborts requests that are still waiting out the latency (on any
+// listener), shuts the server down and blocks until all its requests have
+// finished. Calling it more than once is harmless.
+func (s *Server[F]) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.ts.Close()
+	})
+}
+
+// Receive does what a fake does first with every request: it counts r under
+// endpoint, waits out the latency and then takes the next queued fault,
+// which it returns (the zero F if none is queued). A request is counted
+// whatever becomes of it.
+//
+// If the client goes away or the server is closed during the wait, Receive
+// does not return: it aborts the handler (panics with http.ErrAbortHandler),
+// so the connection is closed without an answer and no fault is taken.
+func (s *Server[F]) Receive(r *http.Request, endpoint string) F {
+	s.mu.Lock()
+	s.requests[endpoint]++
+	latency := s.latency
+	s.mu.Unlock()
+
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			panic(http.ErrAbortHandler) // nobody reads an answer
+		case <-s.closed:
+			panic(http.ErrAbortHandler)
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var f F
+	if len(s.faults) > 0 {
+		f = s.faults[0].fault
+		if s.faults[0].left--; s.faults[0].left == 0 {
+			s.faults = s.faults[1:]
+		}
+	}
+	return f
+}
+
+// Requests returns a copy of the request counters, keyed by endpoint.
+// Endpoints that received no request are absent.
+func (s *Server[F]) Requests() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.requests)
+}
+
+// Count returns how many requests endpoint has received since the start or
+// the last [Server.ResetCounts].
+func (s *Server[F]) Count(endpoint string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests[endpoint]
+}
+
+// AddStatus counts an answer with HTTP status code; fakes that count their
+// answers call it once per request (with 0 for a connection closed without
+// an answer, if they count those).
+func (s *Server[F]) AddStatus(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.statuses[code]++
+}
+
+// StatusCount returns how many answers with HTTP status code were counted
+// by [Server.AddStatus] since the start or the last [Server.ResetCounts].
+func (s *Server[F]) StatusCount(code int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.statuses[code]
+}
+
+// ResetCounts sets all request and status counters to zero.
+func (s *Server[F]) ResetCounts() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.requests)
+	clear(s.statuses)
+}
+
+// SetLatency makes [Server.Receive] delay every request received from now on
+// by d, before it takes a fault. Zero or negative disables it.
+func (s *Server[F]) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// FailNext queues f for the next n requests, to any endpoint, after the
+// faults queued before: FailNext(1, A) then FailNext(2, B) makes
+// [Server.Receive] return A once, then B twice, then the zero F again.
+// n <= 0 does nothing.
+func (s *Server[F]) FailNext(n int, f F) {
+	if n <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, faultRun[F]{fault: f, left: n})
+}
+
+// ClearFaults empties the fault queue.
+func (s *Server[F]) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// Drop closes the connection of w without answering; the client sees a
+// transport error. Nothing may be written to w before or after. If the
+// connection cannot be taken over (HTTP/2, a ResponseRecorder), it aborts
+// the handler (panics with http.ErrAbortHandler) instead, to the same
+// effect.
+//
+// Note that Go's http.Transport may transparently retry an idempotent
+// request that failed this way on a reused keep-alive connection.
+func Drop(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	conn.Close()
+}
+
+// ApacheProxyError is the page Apache httpd's mod_proxy sends with a 502
+// when the application behind it fails, in ISO-8859-1.
+const ApacheProxyError = "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n" +
+	"<html><head><title>502 Proxy Error</title></head><body>\n" +
+	"<h1>Proxy Error</h1></body></html>\n"
+
+// WriteHTML answers with HTTP status code and page, with the Content-Type
+// "text/html; charset=" + charset, as a reverse proxy in front of an API
+// does when the API fails.
+func WriteHTML(w http.ResponseWriter, code int, charset, page string) {
+	w.Header().Set("Content-Type", "text/html; charset="+charset)
+	w.WriteHeader(code)
+	io.WriteString(w, page)
+}

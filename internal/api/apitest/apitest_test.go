@@ -1,0 +1,225 @@
+package apitest_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
+)
+
+// fake is the smallest fake: every request is counted under its path and
+// answered with the fault it drew, as the status code (200 for none).
+type fake struct {
+	api apitest.Server[int]
+	url string
+}
+
+func newFake(t *testing.T) *fake {
+	f := &fake{}
+	f.url = f.api.Start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fault := f.api.Receive(r, r.URL.Path); fault != 0 {
+			w.WriteHeader(fault)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(f.api.Close)
+	return f
+}
+
+func get(ctx context.Context, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+func TestFaultQueue(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(s *apitest.Server[int])
+		want  []int // status of successive requests
+	}{
+		{"none", func(s *apitest.Server[int]) {}, []int{200, 200}},
+		{"one", func(s *apitest.Server[int]) { s.FailNext(1, 500) }, []int{500, 200}},
+		{"runs queue up in order", func(s *apitest.Server[int]) {
+			s.FailNext(1, 500)
+			s.FailNext(2, 429)
+		}, []int{500, 429, 429, 200}},
+		{"n <= 0 does nothing", func(s *apitest.Server[int]) {
+			s.FailNext(1, 500)
+			s.FailNext(0, 502)
+			s.FailNext(-3, 502)
+			s.FailNext(1, 429)
+		}, []int{500, 429, 200}},
+		{"ClearFaults empties the queue", func(s *apitest.Server[int]) {
+			s.FailNext(2, 500)
+			s.ClearFaults()
+			s.FailNext(1, 429)
+		}, []int{429, 200}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			tt.setup(&f.api)
+			for i, want := range tt.want {
+				if got, err := get(t.Context(), f.url+"/"); err != nil || got != want {
+					t.Errorf("request %d: HTTP %d (%v), want %d", i, got, err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestCounters(t *testing.T) {
+	f := newFake(t)
+	f.api.FailNext(1, 500)
+	for _, path := range []string{"/a", "/b", "/a"} {
+		if _, err := get(t.Context(), f.url+path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.api.AddStatus(200)
+	f.api.AddStatus(0)
+	f.api.AddStatus(200)
+
+	got := f.api.Requests()
+	if want := map[string]int{"/a": 2, "/b": 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Requests() = %v, want %v (a faulted request counts too)", got, want)
+	}
+	got["/c"] = 1
+	tests := []struct {
+		name      string
+		got, want int
+	}{
+		{"Count(/a)", f.api.Count("/a"), 2},
+		{"Count(/b)", f.api.Count("/b"), 1},
+		{"Count(/c) after changing the copy", f.api.Count("/c"), 0},
+		{"StatusCount(200)", f.api.StatusCount(200), 2},
+		{"StatusCount(0)", f.api.StatusCount(0), 1},
+		{"StatusCount(500)", f.api.StatusCount(500), 0},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %d, want %d", tt.name, tt.got, tt.want)
+		}
+	}
+
+	f.api.ResetCounts()
+	if got := f.api.Requests(); got == nil || len(got) != 0 || f.api.StatusCount(200) != 0 {
+		t.Errorf("after ResetCounts: Requests() = %#v, StatusCount(200) = %d", got, f.api.StatusCount(200))
+	}
+}
+
+func TestLatency(t *testing.T) {
+	tests := []struct {
+		name    string
+		latency time.Duration
+		end     string // what ends the wait: "timer", "client" or "close"
+		wantErr bool
+		// faultLeft: the queued fault is still there afterwards (an
+		// aborted wait takes none).
+		faultLeft bool
+	}{
+		{"waits, then takes the fault", 20 * time.Millisecond, "timer", false, false},
+		{"client gone: aborted", time.Hour, "client", true, true},
+		{"Close: aborted", time.Hour, "close", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			f.api.SetLatency(tt.latency)
+			f.api.FailNext(1, 503)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			type result struct {
+				status int
+				err    error
+			}
+			done := make(chan result, 1)
+			start := time.Now()
+			go func() {
+				code, err := get(ctx, f.url+"/")
+				done <- result{code, err}
+			}()
+			if tt.end != "timer" {
+				for f.api.Count("/") == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				if tt.end == "client" {
+					cancel()
+				} else {
+					f.api.Close()
+				}
+			}
+			var res result
+			select {
+			case res = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the wait did not end")
+			}
+			if (res.err != nil) != tt.wantErr {
+				t.Fatalf("HTTP %d, err %v; want an error: %v", res.status, res.err, tt.wantErr)
+			}
+			if tt.end == "timer" {
+				if res.status != 503 || time.Since(start) < tt.latency {
+					t.Errorf("HTTP %d after %v, want 503 after %v", res.status, time.Since(start), tt.latency)
+				}
+				return
+			}
+			if tt.faultLeft {
+				f.api.SetLatency(0)
+				if code, err := get(t.Context(), f.url+"/"); err != nil || code != 503 {
+					t.Errorf("next request: HTTP %d (%v), want the fault 503 still queued", code, err)
+				}
+			}
+		})
+	}
+}
+
+func TestDrop(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { apitest.Drop(w) }))
+	defer ts.Close()
+	if code, err := get(t.Context(), ts.URL); err == nil {
+		t.Errorf("HTTP %d, want a transport error", code)
+	}
+
+	defer func() {
+		if r := recover(); r != http.ErrAbortHandler {
+			t.Errorf("Drop on a ResponseRecorder: recovered %v, want http.ErrAbortHandler", r)
+		}
+	}()
+	apitest.Drop(httptest.NewRecorder())
+}
+
+func TestWriteHTML(t *testing.T) {
+	tests := []struct {
+		code          int
+		charset, page string
+		wantType      string
+	}{
+		{502, "iso-8859-1", apitest.ApacheProxyError, "text/html; charset=iso-8859-1"},
+		{503, "utf-8", "<html></html>\n", "text/html; charset=utf-8"},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.code), func(t *testing.T) {
+			w := httptest.NewRecorder()
+			apitest.WriteHTML(w, tt.code, tt.charset, tt.page)
+			if w.Code != tt.code || w.Header().Get("Content-Type") != tt.wantType || w.Body.String() != tt.page {
+				t.Errorf("HTTP %d, Content-Type %q, body %q", w.Code, w.Header().Get("Content-Type"), w.Body)
+			}
+		})
+	}
+}
