@@ -26,10 +26,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"slices"
 	"sort"
@@ -39,6 +37,8 @@ import (
 	"time"
 
 	"github.com/libdns/libdns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 // Endpoint keys used by [Server.Requests] and [Server.Count]. Every request
@@ -141,11 +141,6 @@ func (f Fault) String() string {
 	return "Fault(" + strconv.Itoa(int(f)) + ")"
 }
 
-type faultRun struct {
-	fault Fault
-	left  int
-}
-
 type domain struct {
 	id      int
 	name    string // lower case, no trailing dot
@@ -160,17 +155,12 @@ type Server struct {
 	// e.g. "http://127.0.0.1:PORT/api/v2/".
 	URL string
 
-	ts        *httptest.Server
-	closed    chan struct{}
-	closeOnce sync.Once
+	api apitest.Server[Fault] // the listener, counters, latency and faults
 
 	mu           sync.Mutex
 	keys         map[string]bool
 	domains      map[string]*domain
 	nextID       int
-	counts       map[string]int
-	latency      time.Duration
-	faults       []faultRun
 	stringStatus bool
 	rejectEmpty  bool
 	rejectDups   bool
@@ -182,28 +172,20 @@ type Server struct {
 // caller must call [Server.Close].
 func NewServer() *Server {
 	s := &Server{
-		closed:      make(chan struct{}),
 		keys:        make(map[string]bool),
 		domains:     make(map[string]*domain),
 		nextID:      1000,
-		counts:      make(map[string]int),
 		rejectEmpty: true,
 		rejectDups:  true,
 	}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.ts.URL + "/api/v2/"
+	s.URL = s.api.Start(http.HandlerFunc(s.serve)) + "/api/v2/"
 	return s
 }
 
 // Close aborts requests that are still waiting out an injected latency,
 // shuts the server down and blocks until all requests have finished.
 // Calling it more than once is harmless.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.closed)
-		s.ts.Close()
-	})
-}
+func (s *Server) Close() { s.api.Close() }
 
 // AddKey makes key a valid value of the API-Key header.
 func (s *Server) AddKey(key string) {
@@ -291,35 +273,19 @@ func (s *Server) Zones() map[string][]libdns.RR {
 
 // Requests returns a copy of the request counters, keyed by the Endpoint*
 // constants. Endpoints that received no request are absent.
-func (s *Server) Requests() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return maps.Clone(s.counts)
-}
+func (s *Server) Requests() map[string]int { return s.api.Requests() }
 
 // Count returns how many requests endpoint (one of the Endpoint* constants)
 // has received since the start or the last [Server.ResetCounts].
-func (s *Server) Count(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[endpoint]
-}
+func (s *Server) Count(endpoint string) int { return s.api.Count(endpoint) }
 
 // ResetCounts sets all request counters to zero.
-func (s *Server) ResetCounts() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.counts)
-}
+func (s *Server) ResetCounts() { s.api.ResetCounts() }
 
 // SetLatency delays every request received from now on by d before it is
 // handled (and before any injected fault). Zero or negative disables it.
 // The wait ends early if the client goes away or the server is closed.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.api.SetLatency(d) }
 
 // FailNext makes the next n requests, to any endpoint, fail with f instead
 // of being handled; later requests are handled normally again. Calls queue
@@ -330,12 +296,7 @@ func (s *Server) FailNext(n int, f Fault) {
 	if f < FaultRateLimit || f > FaultDropConnection {
 		panic(fmt.Sprintf("mijnhosttest: FailNext: unknown fault %d", int(f)))
 	}
-	if n <= 0 {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, faultRun{fault: f, left: n})
+	s.api.FailNext(n, f)
 }
 
 // SetStringStatus switches error bodies between the numeric form
@@ -423,34 +384,13 @@ func badRequest(format string, args ...any) *apiError {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	kind, dom := route(r.URL.Path)
-
-	s.mu.Lock()
-	s.counts[endpointKey(kind, r.Method)]++
-	latency := s.latency
-	s.mu.Unlock()
-
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return // the client is gone; nobody reads an answer
-		case <-s.closed:
-			t.Stop()
-			panic(http.ErrAbortHandler) // close the connection without answering
-		}
-	}
-
-	s.mu.Lock()
-	fault, faulted := s.takeFault()
-	validKey := s.keys[r.Header.Get("API-Key")]
-	s.mu.Unlock()
-
-	if faulted {
+	if fault := s.api.Receive(r, endpointKey(kind, r.Method)); fault != 0 {
 		s.serveFault(w, fault)
 		return
 	}
+	s.mu.Lock()
+	validKey := s.keys[r.Header.Get("API-Key")]
+	s.mu.Unlock()
 	// Authentication comes before routing: a bad key gets 401 on any path.
 	if !validKey {
 		s.writeError(w, &apiError{code: http.StatusUnauthorized, desc: descNoKey})
@@ -485,19 +425,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// takeFault pops the next pending fault. Callers hold s.mu.
-func (s *Server) takeFault() (Fault, bool) {
-	if len(s.faults) == 0 {
-		return 0, false
-	}
-	f := s.faults[0].fault
-	s.faults[0].left--
-	if s.faults[0].left == 0 {
-		s.faults = s.faults[1:]
-	}
-	return f, true
-}
-
 func (s *Server) serveFault(w http.ResponseWriter, f Fault) {
 	switch f {
 	case FaultRateLimit:
@@ -510,23 +437,11 @@ func (s *Server) serveFault(w http.ResponseWriter, f Fault) {
 	case FaultBadGateway:
 		s.writeError(w, &apiError{code: http.StatusBadGateway, desc: descBadGateway})
 	case FaultBadGatewayHTML:
-		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
-		w.WriteHeader(http.StatusBadGateway)
-		io.WriteString(w, "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n"+
-			"<html><head><title>502 Proxy Error</title></head><body>\n"+
-			"<h1>Proxy Error</h1></body></html>\n")
+		apitest.WriteHTML(w, http.StatusBadGateway, "iso-8859-1", apitest.ApacheProxyError)
 	case FaultSpuriousBadRequest:
 		s.writeError(w, &apiError{code: http.StatusBadRequest, desc: descNotManaged})
 	case FaultDropConnection:
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			panic(http.ErrAbortHandler)
-		}
-		conn, _, err := hj.Hijack()
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		conn.Close()
+		apitest.Drop(w)
 	}
 }
 
