@@ -30,10 +30,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -44,6 +42,8 @@ import (
 	"time"
 
 	"github.com/libdns/libdns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 // Endpoint keys used by [Server.Requests] and [Server.Count]. Every request
@@ -158,11 +158,6 @@ func (f Fault) String() string {
 	return "Fault(" + strconv.Itoa(int(f)) + ")"
 }
 
-type faultRun struct {
-	fault Fault
-	left  int
-}
-
 type domain struct {
 	name, label, tld string // "example.co.uk", "example", "co.uk"
 	records          []json.RawMessage
@@ -175,16 +170,11 @@ type Server struct {
 	// URL is the API endpoint, ending in "/", e.g. "http://127.0.0.1:PORT/".
 	URL string
 
-	ts        *httptest.Server
-	closed    chan struct{}
-	closeOnce sync.Once
+	api apitest.Server[Fault] // the listener, counters, latency and faults
 
 	mu       sync.Mutex
 	creds    map[string]string // uid -> hash
 	domains  map[string]*domain
-	counts   map[string]int
-	latency  time.Duration
-	faults   []faultRun
 	drops    int
 	ipv4Only bool
 }
@@ -195,15 +185,13 @@ type Server struct {
 // and no pending fault. The caller must call [Server.Close].
 func NewServer() *Server {
 	s := &Server{
-		closed:   make(chan struct{}),
 		creds:    make(map[string]string),
 		domains:  make(map[string]*domain),
-		counts:   make(map[string]int),
 		ipv4Only: true,
 	}
-	s.ts = httptest.NewServer(s)
-	s.URL = s.ts.URL + "/"
-	if ap, err := netip.ParseAddrPort(s.ts.Listener.Addr().String()); err == nil && !ap.Addr().Unmap().Is4() {
+	base := s.api.Start(s)
+	s.URL = base + "/"
+	if ap, err := netip.ParseAddrPort(strings.TrimPrefix(base, "http://")); err == nil && !ap.Addr().Unmap().Is4() {
 		s.ipv4Only = false // an IPv6-only host: IPv4 clients could not reach the fake at all
 	}
 	return s
@@ -212,12 +200,7 @@ func NewServer() *Server {
 // Close aborts requests that are still waiting out an injected latency,
 // shuts the server down and blocks until all requests have finished.
 // Calling it more than once is harmless.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.closed)
-		s.ts.Close()
-	})
-}
+func (s *Server) Close() { s.api.Close() }
 
 // AddCredentials makes the pair uid and hash valid; a uid has one hash.
 func (s *Server) AddCredentials(uid, hash string) {
@@ -300,35 +283,19 @@ func (s *Server) Zones() map[string][]libdns.RR {
 
 // Requests returns a copy of the request counters, keyed by the Endpoint*
 // constants. Endpoints that received no request are absent.
-func (s *Server) Requests() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return maps.Clone(s.counts)
-}
+func (s *Server) Requests() map[string]int { return s.api.Requests() }
 
 // Count returns how many requests endpoint (one of the Endpoint* constants)
 // has received since the start or the last [Server.ResetCounts].
-func (s *Server) Count(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[endpoint]
-}
+func (s *Server) Count(endpoint string) int { return s.api.Count(endpoint) }
 
 // ResetCounts sets all request counters to zero.
-func (s *Server) ResetCounts() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.counts)
-}
+func (s *Server) ResetCounts() { s.api.ResetCounts() }
 
 // SetLatency delays every request received from now on by d before it is
 // handled (and before any injected fault). Zero or negative disables it. The
 // wait ends early if the client goes away or the server is closed.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.api.SetLatency(d) }
 
 // FailNext makes the next n requests, whatever they are, fail with f
 // instead of being handled; later requests are handled normally again.
@@ -338,12 +305,7 @@ func (s *Server) FailNext(n int, f Fault) {
 	if f < FaultRateLimit || f > FaultDropConnection {
 		panic(fmt.Sprintf("xyntatest: FailNext: unknown fault %d", int(f)))
 	}
-	if n <= 0 {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, faultRun{fault: f, left: n})
+	s.api.FailNext(n, f)
 }
 
 // DropOnWrite makes the next n accepted edit-dns-zone calls silently store
@@ -384,29 +346,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			key = a
 		}
 	}
-
-	s.mu.Lock()
-	s.counts[key]++
-	latency := s.latency
-	s.mu.Unlock()
-
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return // the client is gone; nobody reads an answer
-		case <-s.closed:
-			t.Stop()
-			panic(http.ErrAbortHandler) // close the connection without answering
-		}
-	}
-
-	s.mu.Lock()
-	fault, faulted := s.takeFault()
-	s.mu.Unlock()
-	if faulted {
+	if fault := s.api.Receive(r, key); fault != 0 {
 		s.serveFault(w, fault)
 		return
 	}
@@ -752,19 +692,6 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
-// takeFault pops the next pending fault. Callers hold s.mu.
-func (s *Server) takeFault() (Fault, bool) {
-	if len(s.faults) == 0 {
-		return 0, false
-	}
-	f := s.faults[0].fault
-	s.faults[0].left--
-	if s.faults[0].left == 0 {
-		s.faults = s.faults[1:]
-	}
-	return f, true
-}
-
 func (s *Server) serveFault(w http.ResponseWriter, f Fault) {
 	switch f {
 	case FaultRateLimit:
@@ -775,21 +702,9 @@ func (s *Server) serveFault(w http.ResponseWriter, f Fault) {
 	case FaultServerError:
 		writeError(w, &apiError{code: http.StatusInternalServerError, status: StatusError, msg: "internal error"})
 	case FaultBadGatewayHTML:
-		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
-		w.WriteHeader(http.StatusBadGateway)
-		io.WriteString(w, "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n"+
-			"<html><head><title>502 Proxy Error</title></head><body>\n"+
-			"<h1>Proxy Error</h1></body></html>\n")
+		apitest.WriteHTML(w, http.StatusBadGateway, "iso-8859-1", apitest.ApacheProxyError)
 	case FaultDropConnection:
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			panic(http.ErrAbortHandler)
-		}
-		conn, _, err := hj.Hijack()
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		conn.Close()
+		apitest.Drop(w)
 	}
 }
 
