@@ -43,7 +43,6 @@ import (
 	"maps"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -54,6 +53,8 @@ import (
 	"time"
 
 	"github.com/libdns/libdns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 // Endpoint keys used by [Server.Requests] and [Server.Count]. Every request
@@ -198,11 +199,6 @@ func (f Fault) String() string {
 	return "Fault(" + strconv.Itoa(int(f)) + ")"
 }
 
-type faultRun struct {
-	fault Fault
-	left  int
-}
-
 type zone struct {
 	Zone
 	id      int64
@@ -224,9 +220,7 @@ type Server struct {
 	// URL is the API base URL, "http://127.0.0.1:PORT/v2/".
 	URL string
 
-	ts        *httptest.Server
-	closed    chan struct{}
-	closeOnce sync.Once
+	api apitest.Server[Fault] // the listener, counters, latency and faults
 
 	mu          sync.Mutex
 	keys        map[string]map[Permission]bool // nil map: every permission
@@ -238,10 +232,6 @@ type Server struct {
 	domains     map[string]*domain
 	nextID      int64
 	nextProcess int
-	counts      map[string]int
-	statuses    map[int]int
-	latency     time.Duration
-	faults      []faultRun
 	listErrors  bool
 	processID   bool
 	pageCap     int
@@ -253,7 +243,6 @@ type Server struct {
 // call [Server.Close].
 func NewServer() *Server {
 	s := &Server{
-		closed:   make(chan struct{}),
 		keys:     map[string]map[Permission]bool{},
 		users:    map[string]string{},
 		sessions: map[string]time.Time{},
@@ -261,23 +250,15 @@ func NewServer() *Server {
 		zones:    map[int64]*zone{},
 		domains:  map[string]*domain{},
 		nextID:   1000,
-		counts:   map[string]int{},
-		statuses: map[int]int{},
 	}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.ts.URL + "/v2/"
+	s.URL = s.api.Start(http.HandlerFunc(s.serve)) + "/v2/"
 	return s
 }
 
 // Close aborts requests still waiting out an injected latency, shuts the
 // server down and waits for all requests to finish. Calling it more than
 // once is harmless.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.closed)
-		s.ts.Close()
-	})
-}
+func (s *Server) Close() { s.api.Close() }
 
 // AddAPIKey makes key valid for "Authorization: ApiKey <key>". With no
 // permissions the key may do everything; otherwise only what perms allow
@@ -549,43 +530,22 @@ func unescapeTXT(s string) string {
 
 // Requests returns a copy of the request counters, keyed by the Endpoint*
 // constants. Endpoints that received no request are absent.
-func (s *Server) Requests() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return maps.Clone(s.counts)
-}
+func (s *Server) Requests() map[string]int { return s.api.Requests() }
 
 // Count returns how many requests endpoint (an Endpoint* constant) has
 // received since the start or the last [Server.ResetCounts].
-func (s *Server) Count(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[endpoint]
-}
+func (s *Server) Count(endpoint string) int { return s.api.Count(endpoint) }
 
 // StatusCount returns how many answers had HTTP status code (injected
 // faults included; a dropped connection has none).
-func (s *Server) StatusCount(code int) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.statuses[code]
-}
+func (s *Server) StatusCount(code int) int { return s.api.StatusCount(code) }
 
 // ResetCounts sets all request and status counters to zero.
-func (s *Server) ResetCounts() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.counts)
-	clear(s.statuses)
-}
+func (s *Server) ResetCounts() { s.api.ResetCounts() }
 
 // SetLatency delays every request received from now on by d before it is
 // handled (and before any injected fault). Zero or negative disables it.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.api.SetLatency(d) }
 
 // FailNext makes the next n requests, to any endpoint, fail with f instead
 // of being handled. Calls queue up. A faulted request never changes state.
@@ -594,12 +554,7 @@ func (s *Server) FailNext(n int, f Fault) {
 	if f < FaultRateLimit || f > FaultDropConnection {
 		panic(fmt.Sprintf("realtimeregistertest: FailNext: unknown fault %d", int(f)))
 	}
-	if n <= 0 {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, faultRun{fault: f, left: n})
+	s.api.FailNext(n, f)
 }
 
 // SetListErrors switches the inner values of DnsConfigurationException's
@@ -754,48 +709,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	rt, routeStatus := parseRoute(r.Method, r.URL.Path)
-
-	s.mu.Lock()
-	s.counts[rt.endpoint]++
-	latency := s.latency
-	s.mu.Unlock()
-
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		case <-s.closed:
-			t.Stop()
-			panic(http.ErrAbortHandler)
-		}
-	}
-
-	s.mu.Lock()
-	fault, faulted := s.takeFault()
-	s.mu.Unlock()
-	if faulted && fault == FaultDropConnection {
-		hj, ok := rw.(http.Hijacker)
-		if !ok {
-			panic(http.ErrAbortHandler)
-		}
-		conn, _, err := hj.Hijack()
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		conn.Close()
+	fault := s.api.Receive(r, rt.endpoint)
+	if fault == FaultDropConnection {
+		apitest.Drop(rw) // no answer, no status counted
 		return
 	}
 
 	w := &statusWriter{ResponseWriter: rw}
-	defer func() {
-		s.mu.Lock()
-		s.statuses[w.status]++
-		s.mu.Unlock()
-	}()
-	if faulted {
+	defer func() { s.api.AddStatus(w.status) }()
+	if fault != 0 {
 		s.serveFault(w, fault)
 		return
 	}
@@ -909,18 +831,6 @@ func (s *Server) authenticate(r *http.Request, opening bool) (string, map[Permis
 	return "", nil, fail
 }
 
-// takeFault pops the next pending fault. Callers hold s.mu.
-func (s *Server) takeFault() (Fault, bool) {
-	if len(s.faults) == 0 {
-		return 0, false
-	}
-	f := s.faults[0].fault
-	if s.faults[0].left--; s.faults[0].left == 0 {
-		s.faults = s.faults[1:]
-	}
-	return f, true
-}
-
 func (s *Server) serveFault(w http.ResponseWriter, f Fault) {
 	switch f {
 	case FaultRateLimit:
@@ -935,9 +845,8 @@ func (s *Server) serveFault(w http.ResponseWriter, f Fault) {
 	case FaultUnavailable:
 		s.writeProblem(w, newProblem(http.StatusServiceUnavailable, "ProviderUnavailable", "The provider is unavailable"))
 	case FaultBadGatewayHTML:
-		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
-		w.WriteHeader(http.StatusBadGateway)
-		io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>\n")
+		apitest.WriteHTML(w, http.StatusBadGateway, "iso-8859-1",
+			"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>\n")
 	}
 }
 
