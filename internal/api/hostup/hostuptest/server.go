@@ -38,7 +38,6 @@ import (
 	"math"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -48,6 +47,8 @@ import (
 	"time"
 
 	"github.com/libdns/libdns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 // Endpoint keys used by [Server.Requests] and [Server.Count]. Every request
@@ -145,11 +146,6 @@ func (f Fault) String() string {
 	return "Fault(" + strconv.Itoa(int(f)) + ")"
 }
 
-type faultRun struct {
-	fault Fault
-	left  int
-}
-
 type stored struct {
 	Record
 	activeAt time.Time // zero: active from the start
@@ -169,9 +165,7 @@ type Server struct {
 	// e.g. "http://127.0.0.1:PORT/api/v2/".
 	URL string
 
-	ts        *httptest.Server
-	closed    chan struct{}
-	closeOnce sync.Once
+	api apitest.Server[Fault] // the listener, counters, latency and faults
 
 	mu          sync.Mutex
 	keys        map[string][]string
@@ -179,10 +173,6 @@ type Server struct {
 	nextZone    int
 	nextRecord  int
 	nextReq     int
-	counts      map[string]int
-	statuses    map[int]int
-	latency     time.Duration
-	faults      []faultRun
 	recordLimit int
 	pendingFor  time.Duration
 	dupStatus   int
@@ -202,10 +192,7 @@ type Server struct {
 // latency and no pending fault. The caller must call [Server.Close].
 func NewServer() *Server {
 	s := &Server{
-		closed:      make(chan struct{}),
 		keys:        map[string][]string{},
-		counts:      map[string]int{},
-		statuses:    map[int]int{},
 		recordLimit: DefaultRecordLimit,
 		pendingFor:  time.Second,
 		dupStatus:   http.StatusBadRequest,
@@ -213,20 +200,14 @@ func NewServer() *Server {
 		nextRecord:  1,
 		now:         time.Now,
 	}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.ts.URL + "/api/v2/"
+	s.URL = s.api.Start(http.HandlerFunc(s.serve)) + "/api/v2/"
 	return s
 }
 
 // Close aborts requests still waiting out an injected latency, shuts the
 // server down and blocks until all requests have finished. Calling it more
 // than once is harmless.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.closed)
-		s.ts.Close()
-	})
-}
+func (s *Server) Close() { s.api.Close() }
 
 // AddKey makes key a valid Bearer token with the scopes of [ScopesACME].
 func (s *Server) AddKey(key string) { s.AddKeyWithScopes(key, ScopesACME...) }
@@ -395,45 +376,24 @@ func RecordFromRR(rr libdns.RR) (Record, error) {
 
 // Requests returns a copy of the request counters, keyed by the Endpoint*
 // constants. Endpoints that received no request are absent.
-func (s *Server) Requests() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return maps.Clone(s.counts)
-}
+func (s *Server) Requests() map[string]int { return s.api.Requests() }
 
 // Count returns how many requests endpoint (one of the Endpoint* constants)
 // has received since the start or the last [Server.ResetCounts].
-func (s *Server) Count(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[endpoint]
-}
+func (s *Server) Count(endpoint string) int { return s.api.Count(endpoint) }
 
 // CountStatus returns how many answers with HTTP status code the fake has
 // sent since the start or the last [Server.ResetCounts]. Connections closed
 // without an answer are counted under 0.
-func (s *Server) CountStatus(code int) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.statuses[code]
-}
+func (s *Server) CountStatus(code int) int { return s.api.StatusCount(code) }
 
 // ResetCounts sets all request and status counters to zero.
-func (s *Server) ResetCounts() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.counts)
-	clear(s.statuses)
-}
+func (s *Server) ResetCounts() { s.api.ResetCounts() }
 
 // SetLatency delays every request received from now on by d before it is
 // handled (and before any injected fault). Zero or negative disables it.
 // The wait ends early if the client goes away or the server is closed.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.api.SetLatency(d) }
 
 // FailNext makes the next n requests, to any endpoint, fail with f instead
 // of being handled normally; later requests are handled normally again.
@@ -444,13 +404,11 @@ func (s *Server) FailNext(n int, f Fault) {
 	if f < FaultRateLimit || f > FaultDropResponse {
 		panic(fmt.Sprintf("hostuptest: FailNext: unknown fault %d", int(f)))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if n <= 0 {
-		s.faults = nil
+		s.api.ClearFaults()
 		return
 	}
-	s.faults = append(s.faults, faultRun{fault: f, left: n})
+	s.api.FailNext(n, f)
 }
 
 // SetRateLimit allows limit requests per fixed window (the first window
@@ -626,53 +584,32 @@ func (r *recorder) WriteHeader(code int) {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	kind, zoneID, recordID := route(r.URL.Path)
 	key, scopes := endpoint(kind, r.Method)
-
+	fault := s.api.Receive(r, key)
 	s.mu.Lock()
-	s.counts[key]++
-	latency := s.latency
-	s.mu.Unlock()
-
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return // the client is gone; nobody reads an answer
-		case <-s.closed:
-			t.Stop()
-			panic(http.ErrAbortHandler)
-		}
-	}
-
-	s.mu.Lock()
-	fault, faulted := s.takeFault()
 	limited, rlHeaders := s.rateCheck()
 	s.mu.Unlock()
 
 	rec := &recorder{header: http.Header{}}
 	maps.Copy(rec.header, rlHeaders)
 	switch {
-	case faulted && fault == FaultDropConnection:
+	case fault == FaultDropConnection:
 		s.drop(w)
 		return
-	case faulted && fault != FaultDropResponse:
+	case fault != 0 && fault != FaultDropResponse:
 		s.serveFault(rec, r, fault)
 	case limited != nil:
 		s.writeProblem(rec, r, limited)
 	default:
 		s.handle(rec, r, kind, zoneID, recordID, scopes)
 	}
-	if faulted && fault == FaultDropResponse {
+	if fault == FaultDropResponse {
 		s.drop(w)
 		return
 	}
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
-	s.mu.Lock()
-	s.statuses[rec.status]++
-	s.mu.Unlock()
+	s.api.AddStatus(rec.status)
 	maps.Copy(w.Header(), rec.header)
 	w.WriteHeader(rec.status)
 	w.Write(rec.body.Bytes())
@@ -680,18 +617,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 // drop closes the connection without an answer.
 func (s *Server) drop(w http.ResponseWriter) {
-	s.mu.Lock()
-	s.statuses[0]++
-	s.mu.Unlock()
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	conn.Close()
+	s.api.AddStatus(0)
+	apitest.Drop(w)
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, kind routeKind, zoneID, recordID string, scopes []string) {
@@ -737,18 +664,6 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, kind routeKind, 
 	if p != nil {
 		s.writeProblem(w, r, p)
 	}
-}
-
-// takeFault pops the next pending fault. Callers hold s.mu.
-func (s *Server) takeFault() (Fault, bool) {
-	if len(s.faults) == 0 {
-		return 0, false
-	}
-	f := s.faults[0].fault
-	if s.faults[0].left--; s.faults[0].left == 0 {
-		s.faults = s.faults[1:]
-	}
-	return f, true
 }
 
 // rateCheck counts the request against the current window. Callers hold s.mu.
@@ -797,9 +712,8 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
 	case FaultServerError:
 		s.writeProblem(w, r, &problem{status: http.StatusInternalServerError, code: "internal_error", title: "Internal server error", detail: "An unexpected error occurred."})
 	case FaultBadGateway:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusBadGateway)
-		io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n")
+		apitest.WriteHTML(w, http.StatusBadGateway, "utf-8",
+			"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n")
 	}
 }
 
