@@ -70,20 +70,16 @@ type Provider struct {
 	// Lock, when set, also serialises writes across processes; see zone.Options.
 	Lock func(ctx context.Context, key string) (unlock func(), err error) `json:"-"`
 
-	mu     sync.Mutex
-	engine *zone.Engine
+	engine zone.Lazy // built by build on first use
 }
 
 // ErrMissingCredentials is returned by every method when neither APIKey
 // nor Username and Password are set.
 var ErrMissingCredentials = errors.New("realtimeregister: credentials are not set: put an API key from the Realtime Register portal in api_key (REALTIMEREGISTER_API_KEY), or a user's customer/login in username (REALTIMEREGISTER_USERNAME) and its password in password (REALTIMEREGISTER_PASSWORD)")
 
-func (p *Provider) getEngine() (*zone.Engine, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.engine != nil {
-		return p.engine, nil
-	}
+// build validates the configuration and makes the engine; the first call of
+// a method calls it, and calls it again while it fails.
+func (p *Provider) build() (*zone.Engine, error) {
 	c, service, err := p.client()
 	if err != nil {
 		return nil, err
@@ -102,7 +98,6 @@ func (p *Provider) getEngine() (*zone.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("realtimeregister: %w", err)
 	}
-	p.engine = e
 	return e, nil
 }
 
@@ -150,65 +145,40 @@ func (p *Provider) client() (*rtr.Client, string, error) {
 // GetRecords returns every record at or below zone, without the zone's
 // system SOA and NS records.
 func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
-	e, err := p.getEngine()
-	if err != nil {
-		return nil, err
-	}
-	return wrap(e.GetRecords(ctx, zone))
+	return p.front().GetRecords(ctx, zone)
 }
 
 // AppendRecords adds records without touching existing ones; a record that
 // already exists (same name, type and data) is not added twice. It returns
 // the input records as they now exist.
 func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	e, err := p.getEngine()
-	if err != nil {
-		return nil, err
-	}
-	return wrap(e.AppendRecords(ctx, zone, recs))
+	return p.front().AppendRecords(ctx, zone, recs)
 }
 
 // SetRecords makes each (name, type) set in recs hold exactly those records
 // and leaves every other record untouched. It is one zone write: either all
 // of it happens or none.
 func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	e, err := p.getEngine()
-	if err != nil {
-		return nil, err
-	}
-	return wrap(e.SetRecords(ctx, zone, recs))
+	return p.front().SetRecords(ctx, zone, recs)
 }
 
 // DeleteRecords removes the records matching an input exactly (empty type or
 // data, or zero TTL, match any) and returns those removed; absent records are
 // ignored.
 func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	e, err := p.getEngine()
-	if err != nil {
-		return nil, err
-	}
-	return wrap(e.DeleteRecords(ctx, zone, recs))
+	return p.front().DeleteRecords(ctx, zone, recs)
 }
 
 // ListZones returns the account's DNS zones (of ZoneService, if set) with a
 // trailing dot; a name with a BASIC and a PREMIUM zone is listed once.
 func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
-	e, err := p.getEngine()
-	if err != nil {
-		return nil, err
-	}
-	zs, err := e.ListZones(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("realtimeregister: %w", explain(err))
-	}
-	return zs, nil
+	return p.front().ListZones(ctx)
 }
 
-func wrap(recs []libdns.Record, err error) ([]libdns.Record, error) {
-	if err != nil {
-		return nil, fmt.Errorf("realtimeregister: %w", explain(err))
-	}
-	return recs, nil
+// front is how the methods reach the engine: built on first use, its errors
+// prefixed with "realtimeregister: " and explained.
+func (p *Provider) front() zone.Front {
+	return zone.Front{Lazy: &p.engine, Build: p.build, Prefix: "realtimeregister", Explain: explain}
 }
 
 // explain adds the fix to errors whose cause is the configuration.

@@ -67,19 +67,15 @@ type Provider struct {
 	// Lock, when set, also serialises writes across processes; see zone.Options.
 	Lock func(ctx context.Context, key string) (unlock func(), err error) `json:"-"`
 
-	mu     sync.Mutex
-	engine *zone.Engine
+	engine zone.Lazy // built by build on first use
 }
 
 // ErrMissingCredentials is returned by every method when UID or Hash is empty.
 var ErrMissingCredentials = errors.New("xynta: uid and hash are not both set: put the UserID and the IPHash from Mijn Xynta (ACCOUNT > API > API Settings) in uid and hash, or XYNTA_UID and XYNTA_HASH")
 
-func (p *Provider) getEngine() (*zone.Engine, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.engine != nil {
-		return p.engine, nil
-	}
+// build validates the configuration and makes the engine; the first call of
+// a method calls it, and calls it again while it fails.
+func (p *Provider) build() (*zone.Engine, error) {
 	if strings.TrimSpace(p.UID) == "" || strings.TrimSpace(p.Hash) == "" {
 		return nil, ErrMissingCredentials
 	}
@@ -103,70 +99,44 @@ func (p *Provider) getEngine() (*zone.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("xynta: %w", err)
 	}
-	p.engine = e
 	return e, nil
 }
 
 // GetRecords returns every record at or below zone.
 func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
-	e, err := p.getEngine()
-	if err != nil {
-		return nil, err
-	}
-	return wrap(e.GetRecords(ctx, zone))
+	return p.front().GetRecords(ctx, zone)
 }
 
 // AppendRecords adds records without touching existing ones; a record that
 // already exists (same name, type and data) is not added twice. It returns
 // the input records as they now exist, once the zone read back holds them.
 func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	e, err := p.getEngine()
-	if err != nil {
-		return nil, err
-	}
-	return wrap(e.AppendRecords(ctx, zone, recs))
+	return p.front().AppendRecords(ctx, zone, recs)
 }
 
 // SetRecords makes each (name, type) set in recs hold exactly those records
 // and leaves every other record untouched. It is one zone write: either all
 // of it is sent or none.
 func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	e, err := p.getEngine()
-	if err != nil {
-		return nil, err
-	}
-	return wrap(e.SetRecords(ctx, zone, recs))
+	return p.front().SetRecords(ctx, zone, recs)
 }
 
 // DeleteRecords removes the records matching an input exactly (empty type or
 // data, or zero TTL, match any) and returns those removed; absent records are
 // ignored. Deleting every record of a zone is refused.
 func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	e, err := p.getEngine()
-	if err != nil {
-		return nil, err
-	}
-	return wrap(e.DeleteRecords(ctx, zone, recs))
+	return p.front().DeleteRecords(ctx, zone, recs)
 }
 
 // ListZones returns the account's domains as zones with a trailing dot.
 func (p *Provider) ListZones(ctx context.Context) ([]libdns.Zone, error) {
-	e, err := p.getEngine()
-	if err != nil {
-		return nil, err
-	}
-	zs, err := e.ListZones(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("xynta: %w", err)
-	}
-	return zs, nil
+	return p.front().ListZones(ctx)
 }
 
-func wrap(recs []libdns.Record, err error) ([]libdns.Record, error) {
-	if err != nil {
-		return nil, fmt.Errorf("xynta: %w", err)
-	}
-	return recs, nil
+// front is how the methods reach the engine: built on first use, its errors
+// prefixed with "xynta: ".
+func (p *Provider) front() zone.Front {
+	return zone.Front{Lazy: &p.engine, Build: p.build, Prefix: "xynta"}
 }
 
 // backend adapts the Xynta client to the zone engine (whole-zone flavour).
