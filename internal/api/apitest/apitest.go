@@ -1,8 +1,10 @@
 // Package apitest holds the building blocks for faithful fakes of provider
-// APIs (the *test packages under internal/api): what every fake does with a
-// request before it looks at it — count it, wait out an injected latency,
-// take the next injected fault — and the provider-independent ways an
-// answer can fail (a dropped connection, a proxy's HTML error page).
+// APIs (the *test packages under internal/api).
+//
+// [Server] does what every fake does with a request before it looks at it:
+// count it, wait out an injected latency and take the next injected fault.
+// [Drop] and [WriteHTML] are the provider-independent ways an answer can
+// fail; [WriteJSON] and [DecodeStrict] are the JSON plumbing.
 //
 // What an answer looks like — status codes, bodies, headers — stays with
 // each fake: [Server.Receive] hands the fake the fault to answer with, in
@@ -11,6 +13,9 @@
 package apitest
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"io"
 	"maps"
 	"net/http"
@@ -206,4 +211,31 @@ func WriteHTML(w http.ResponseWriter, code int, charset, page string) {
 	w.Header().Set("Content-Type", "text/html; charset="+charset)
 	w.WriteHeader(code)
 	io.WriteString(w, page)
+}
+
+// WriteJSON answers with HTTP status code and body marshalled by
+// encoding/json (HTML characters escaped, no trailing newline), under the
+// given Content-Type. It panics if body cannot be marshalled: fakes only
+// marshal their own types.
+func WriteJSON(w http.ResponseWriter, code int, contentType string, body any) {
+	buf, err := json.Marshal(body)
+	if err != nil {
+		panic(err)
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(code)
+	w.Write(buf)
+}
+
+// DecodeStrict decodes exactly one JSON value from data into v, refusing
+// trailing data (anything but white space after the value).
+func DecodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
 }

@@ -223,3 +223,51 @@ func TestWriteHTML(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteJSON(t *testing.T) {
+	tests := []struct {
+		code        int
+		contentType string
+		body        any
+		want        string
+	}{
+		{200, "application/json", map[string]any{"a": 1}, `{"a":1}`},
+		{400, "application/problem+json", struct {
+			Detail string `json:"detail"`
+		}{"<&>"}, `{"detail":"\u003c\u0026\u003e"}`},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.code), func(t *testing.T) {
+			w := httptest.NewRecorder()
+			apitest.WriteJSON(w, tt.code, tt.contentType, tt.body)
+			if w.Code != tt.code || w.Header().Get("Content-Type") != tt.contentType || w.Body.String() != tt.want {
+				t.Errorf("HTTP %d, Content-Type %q, body %s; want %d, %q, %s",
+					w.Code, w.Header().Get("Content-Type"), w.Body, tt.code, tt.contentType, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeStrict(t *testing.T) {
+	tests := []struct {
+		data    string
+		wantErr bool
+	}{
+		{`{"a":1}`, false},
+		{" {\"a\":1}\n\t ", false},
+		{`{"a":1} {}`, true},
+		{`{"a":1}x`, true},
+		{`{"a":`, true},
+		{``, true},
+	}
+	for _, tt := range tests {
+		var v map[string]int
+		err := apitest.DecodeStrict([]byte(tt.data), &v)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("DecodeStrict(%q) = %v, want an error: %v", tt.data, err, tt.wantErr)
+		}
+		if err == nil && v["a"] != 1 {
+			t.Errorf("DecodeStrict(%q) decoded %v", tt.data, v)
+		}
+	}
+}
