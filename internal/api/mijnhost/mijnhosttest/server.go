@@ -21,7 +21,6 @@
 package mijnhosttest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -445,16 +444,6 @@ func (s *Server) serveFault(w http.ResponseWriter, f Fault) {
 	}
 }
 
-func (s *Server) writeJSON(w http.ResponseWriter, code int, body any) {
-	buf, err := json.Marshal(body)
-	if err != nil {
-		panic(err) // only fake-internal types are marshalled
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	w.Write(buf)
-}
-
 func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 	s.mu.Lock()
 	stringStatus := s.stringStatus
@@ -463,7 +452,7 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 	if stringStatus {
 		status = "error"
 	}
-	s.writeJSON(w, e.code, struct {
+	apitest.WriteJSON(w, e.code, "application/json", struct {
 		Status      any    `json:"status"`
 		Description string `json:"status_description"`
 	}{status, e.desc})
@@ -477,7 +466,7 @@ func (s *Server) writeWrongMethod(w http.ResponseWriter) {
 }
 
 func (s *Server) writeOK(w http.ResponseWriter, desc string, data any) {
-	s.writeJSON(w, http.StatusOK, struct {
+	apitest.WriteJSON(w, http.StatusOK, "application/json", struct {
 		Status      int    `json:"status"`
 		Description string `json:"status_description"`
 		Data        any    `json:"data,omitempty"`
@@ -680,7 +669,7 @@ func readBody(w http.ResponseWriter, r *http.Request, key string) (map[string]js
 		return nil, badRequest("Could not read request body")
 	}
 	var top map[string]json.RawMessage
-	if err := decodeStrict(body, &top); err != nil || top == nil {
+	if err := apitest.DecodeStrict(body, &top); err != nil || top == nil {
 		return nil, badRequest("Request body must be a JSON object")
 	}
 	for k := range top {
@@ -692,19 +681,6 @@ func readBody(w http.ResponseWriter, r *http.Request, key string) (map[string]js
 		return nil, badRequest("Missing field %q", key)
 	}
 	return top, nil
-}
-
-// decodeStrict decodes exactly one JSON value from data, refusing trailing
-// data.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data after JSON value")
-	}
-	return nil
 }
 
 // parseRecord validates one record object of a PUT or PATCH body and returns
