@@ -529,7 +529,7 @@ func (s *Server) edit(form url.Values) (any, *apiError) {
 		return nil, refuse(StatusInvalidZone, "DNSZone is empty")
 	}
 	var top map[string]json.RawMessage
-	if decodeStrict([]byte(raw), &top) != nil || top == nil {
+	if apitest.DecodeStrict([]byte(raw), &top) != nil || top == nil {
 		return nil, refuse(StatusInvalidZone, "DNSZone is not a JSON object")
 	}
 	for k := range top {
@@ -587,7 +587,7 @@ func validate(records []json.RawMessage, allowed map[string]bool) ([]json.RawMes
 	seen := map[Record]bool{}
 	for i, raw := range records {
 		var fields map[string]json.RawMessage
-		if decodeStrict(raw, &fields) != nil || fields == nil {
+		if apitest.DecodeStrict(raw, &fields) != nil || fields == nil {
 			return nil, fmt.Sprintf("record %d is not a JSON object", i)
 		}
 		for k := range fields {
@@ -676,18 +676,6 @@ func checkHostname(h string) error {
 				return fmt.Errorf("name %q has an invalid character %q", h, c)
 			}
 		}
-	}
-	return nil
-}
-
-// decodeStrict decodes exactly one JSON value, refusing trailing data.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data after the JSON value")
 	}
 	return nil
 }
