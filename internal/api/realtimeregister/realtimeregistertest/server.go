@@ -850,22 +850,12 @@ func (s *Server) serveFault(w http.ResponseWriter, f Fault) {
 	}
 }
 
-func (s *Server) writeJSON(w http.ResponseWriter, code int, body any) {
-	buf, err := json.Marshal(body)
-	if err != nil {
-		panic(err) // only fake-internal types are marshalled
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	w.Write(buf)
-}
-
 func (s *Server) writeProblem(w http.ResponseWriter, p *problem) {
 	if p.body == nil {
 		w.WriteHeader(p.status)
 		return
 	}
-	s.writeJSON(w, p.status, p.body)
+	apitest.WriteJSON(w, p.status, "application/json", p.body)
 }
 
 // writeDone answers a successful change: 200 with an empty body ([C-code]:
@@ -881,7 +871,7 @@ func (s *Server) writeDone(w http.ResponseWriter, code int, body any) {
 		w.WriteHeader(code)
 		return
 	}
-	s.writeJSON(w, code, body)
+	apitest.WriteJSON(w, code, "application/json", body)
 }
 
 // decodeObject decodes a JSON object body, refusing trailing data.
@@ -931,7 +921,7 @@ func (s *Server) createSession(w http.ResponseWriter, body []byte, user string) 
 	key := fmt.Sprintf("sess-%04d-%x", s.nextSession, s.now().UnixNano()&0xffffff)
 	s.sessions[key] = s.now()
 	s.mu.Unlock()
-	s.writeJSON(w, http.StatusCreated, map[string]string{"key": key})
+	apitest.WriteJSON(w, http.StatusCreated, "application/json", map[string]string{"key": key})
 	return nil
 }
 
@@ -1004,7 +994,7 @@ func (s *Server) getZone(w http.ResponseWriter, id int64) *problem {
 	if !ok {
 		return &problem{status: http.StatusNotFound}
 	}
-	s.writeJSON(w, http.StatusOK, v)
+	apitest.WriteJSON(w, http.StatusOK, "application/json", v)
 	return nil
 }
 
@@ -1133,7 +1123,7 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) *problem {
 		}
 		out["entities"] = entities
 	}
-	s.writeJSON(w, http.StatusOK, out)
+	apitest.WriteJSON(w, http.StatusOK, "application/json", out)
 	return nil
 }
 
@@ -1758,7 +1748,7 @@ func (s *Server) getDomain(w http.ResponseWriter, name string) *problem {
 	if !ok {
 		return newProblem(http.StatusBadRequest, "ObjectDoesNotExist", msgNoObject, "objectType", "Domain", "identifier", name)
 	}
-	s.writeJSON(w, http.StatusOK, out)
+	apitest.WriteJSON(w, http.StatusOK, "application/json", out)
 	return nil
 }
 
