@@ -740,17 +740,7 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, p *problem
 	for k, v := range p.header {
 		w.Header().Set(k, v)
 	}
-	writeJSON(w, p.status, "application/problem+json", body)
-}
-
-func writeJSON(w http.ResponseWriter, code int, ctype string, body any) {
-	buf, err := json.Marshal(body)
-	if err != nil {
-		panic(err) // only fake-internal types are marshalled
-	}
-	w.Header().Set("Content-Type", ctype)
-	w.WriteHeader(code)
-	w.Write(buf)
+	apitest.WriteJSON(w, p.status, "application/problem+json", body)
 }
 
 // zoneEntry is one element of GET /dns-zones. [DOC] D-V2-ZONES, lego
@@ -808,7 +798,7 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) *problem {
 	if page == nil {
 		page = []zoneEntry{}
 	}
-	writeJSON(w, http.StatusOK, "application/json", struct {
+	apitest.WriteJSON(w, http.StatusOK, "application/json", struct {
 		Data       []zoneEntry `json:"data"`
 		HasMore    bool        `json:"hasMore"`
 		NextCursor *string     `json:"nextCursor"`
@@ -877,7 +867,7 @@ func (s *Server) getZone(w http.ResponseWriter, r *http.Request, zoneID string, 
 			RecordCount int    `json:"recordCount"`
 		}{id, name, "active", count}
 	}
-	writeJSON(w, http.StatusOK, "application/json", struct {
+	apitest.WriteJSON(w, http.StatusOK, "application/json", struct {
 		Zone    any   `json:"zone"`
 		Records []any `json:"records"`
 	}{zoneObj, recs})
@@ -960,7 +950,7 @@ func (s *Server) createRecord(w http.ResponseWriter, r *http.Request, zoneID str
 	rec.ID = s.newRecordID()
 	rec.Status = "pending"
 	z.records = append(z.records, &stored{Record: rec, activeAt: s.now().Add(s.pendingFor)})
-	writeJSON(w, http.StatusCreated, "application/json", s.encode(rec, s.quoteTXT))
+	apitest.WriteJSON(w, http.StatusCreated, "application/json", s.encode(rec, s.quoteTXT))
 	return nil
 }
 
