@@ -317,7 +317,6 @@ func TestPersistentFailureIsReported(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HTTP 500: InternalSRSError") || !strings.Contains(err.Error(), "after 4 tries") {
 		t.Fatalf("err = %v", err)
 	}
-	fake.FailNext(0, rtrtest.FaultServerError)
 	if got := added(t, fake, id); len(got) != 0 {
 		t.Fatalf("added %+v", got)
 	}
