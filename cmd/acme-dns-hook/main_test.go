@@ -5,11 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +25,20 @@ import (
 // end-to-end tests hand it to real ACME clients.
 var hookBin string
 
+// e2eParallel is how many tests run at once unless -parallel says
+// otherwise. The end-to-end rows mostly wait, not compute: lego polls each
+// authorization every 5 s (Pebble sends no Retry-After) and every row has
+// a stack of its own, so more of them at once than GOMAXPROCS (the
+// default) shortens the run several times over on a small machine.
+const e2eParallel = 16
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		flag.Set("test.parallel", strconv.Itoa(max(e2eParallel, runtime.GOMAXPROCS(0))))
+	}
 	dir, err := os.MkdirTemp("", "acme-dns-hook-test")
 	if err != nil {
 		panic(err)
@@ -32,6 +48,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building acme-dns-hook: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	// The lego library, run in process by some tests, reads this from the
+	// process environment; set once here, the tests can run in parallel
+	// (client processes get their environment from clientEnv).
+	os.Setenv("LEGO_DISABLE_CNAME_SUPPORT", "true") // lego would ask the system resolver otherwise
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -46,14 +66,9 @@ var (
 // it with the environment a hook process needs on it.
 func startStack(t *testing.T, ca bool) (*localstack.Stack, []string) {
 	t.Helper()
-	stack, err := localstack.Start(localstack.Options{CA: ca, Zones: []string{"example.net"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stack.Close)
+	stack := newStack(t, localstack.Options{CA: ca, Zones: []string{"example.net"}})
 	seedOnce.Do(func() { seedSnapshot = stack.Fake.Snapshot(localstack.Zone) })
-	env := append(stack.Env(), "ACME_HOOK_LOCK_DIR="+t.TempDir(), "ACME_HOOK_POLLING_INTERVAL=1", "ACME_HOOK_PROPAGATION_TIMEOUT=20")
-	return stack, env
+	return stack, hookEnv(t, stack, "ACME_HOOK_PROPAGATION_TIMEOUT=20")
 }
 
 // envFunc turns KEY=VALUE lines into a providers.Env.
@@ -133,10 +148,7 @@ func TestInvocations(t *testing.T) {
 			if got := challenges(stack, localstack.Zone); fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("challenge records %v, want %v", got, tt.want)
 			}
-			rest := slices.DeleteFunc(stack.Fake.Snapshot(localstack.Zone), func(l string) bool { return strings.Contains(l, "_acme-challenge.") })
-			if !slices.Equal(rest, seedSnapshot) {
-				t.Errorf("unrelated records changed:\n%v\nwant\n%v", rest, seedSnapshot)
-			}
+			assertZoneUnchanged(t, stack, seedSnapshot, "_acme-challenge.")
 		})
 	}
 }
@@ -175,11 +187,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "acme-dns-hook: ") {
 				t.Errorf("last line is not the one-line cause: %q", last)
 			}
-			for _, secret := range []string{localstack.APIKey, "wrong-key-0123456789"} {
-				if strings.Contains(stdout.String()+stderr.String(), secret) {
-					t.Errorf("output shows a secret: %s", stderr.String())
-				}
-			}
+			assertNoSecrets(t, append(stdout.Bytes(), stderr.Bytes()...), localstack.APIKey, "wrong-key-0123456789")
 			if n := stack.MijnHost.Count(mijnhosttest.EndpointPutRecords); n != 0 {
 				t.Errorf("%d PUTs: bad input changed the zone", n)
 			}
@@ -191,50 +199,24 @@ func TestPeopleCommands(t *testing.T) {
 	_, env := startStack(t, false)
 	keyFile := filepath.Join(t.TempDir(), "key")
 	os.WriteFile(keyFile, []byte(localstack.APIKey+"\n"), 0o600)
-	env = append(slices.DeleteFunc(env, func(l string) bool { return strings.HasPrefix(l, "MIJNHOST_API_KEY=") }), "MIJNHOST_API_KEY_FILE="+keyFile)
-	tests := []struct {
-		args []string
-		want []string
-	}{
+	env = append(withoutVar(env, "MIJNHOST_API_KEY"), "MIJNHOST_API_KEY_FILE="+keyFile)
+	runCommands(t, env, []commandTest{
 		{[]string{"zones"}, []string{"example.net.", "example.test."}},
 		{[]string{"records", "example.test"}, []string{"_dmarc", `v=DMARC1; p=reject; rua=mailto:"dmarc"@example.test`, "10 mail.example.test."}},
 		{[]string{"check"}, []string{"mijn.host credentials work: 2 zone(s)"}},
 		{[]string{"--version"}, []string{"acme-dns-hook dev"}},
 		{[]string{"--help"}, []string{"lego --dns exec", "MIJNHOST_API_KEY", "ACME_HOOK_RESOLVERS"}},
-	}
-	for _, tt := range tests {
-		var stdout, stderr bytes.Buffer
-		if code := run(context.Background(), tt.args, envFunc(env), &stdout, &stderr); code != 0 {
-			t.Fatalf("%v exited %d: %s", tt.args, code, stderr.String())
-		}
-		for _, w := range tt.want {
-			if !strings.Contains(stdout.String(), w) {
-				t.Errorf("%v output lacks %q:\n%s", tt.args, w, stdout.String())
-			}
-		}
-		if strings.Contains(stdout.String()+stderr.String(), localstack.APIKey) {
-			t.Errorf("%v shows the API key", tt.args)
-		}
-	}
+	})
 }
 
 // TestConcurrentProcesses runs 20 hook processes at once on one zone, as
 // parallel certbot runs and cron jobs would: the file lock must keep every
 // record.
 func TestConcurrentProcesses(t *testing.T) {
+	t.Parallel()
 	stack, env := startStack(t, false)
 	const n = 20
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			cmd := exec.Command(hookBin, "present", "_acme-challenge.example.test.", fmt.Sprintf("concurrent-value-%02d", i))
-			cmd.Env = append(os.Environ(), env...)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("process %d: %v\n%s", i, err, out)
-			}
-		})
-	}
-	wg.Wait()
+	presentConcurrently(t, env, n)
 	if got := len(challenges(stack, localstack.Zone)["_acme-challenge.example.test."]); got != n {
 		t.Fatalf("%d TXT records after %d concurrent processes, want %d", got, n, n)
 	}

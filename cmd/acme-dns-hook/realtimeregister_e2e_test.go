@@ -8,15 +8,8 @@ package main
 // ACME_HOOK_LEGO); a missing lego fails the test, it is never skipped.
 
 import (
-	"bytes"
-	"context"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,10 +30,11 @@ var rtrCredentials = []struct {
 }
 
 func TestRealtimeRegisterLegoWildcardCertificate(t *testing.T) {
+	t.Parallel()
 	for _, cred := range rtrCredentials {
 		t.Run(cred.name, func(t *testing.T) {
 			t.Parallel()
-			stack := rtrStack(t)
+			stack := newStack(t, localstack.Options{Provider: "realtimeregister", CA: true})
 			before := stack.Fake.Snapshot(localstack.Zone)
 			out := rtrLego(t, stack, cred.env)
 			fake := stack.RealtimeRegister()
@@ -52,10 +46,8 @@ func TestRealtimeRegisterLegoWildcardCertificate(t *testing.T) {
 			if (cred.env == nil) != (sessions == 0) {
 				t.Errorf("%d sessions opened with %s credentials", sessions, cred.name)
 			}
-			rtrNoSecrets(t, out)
-			if after := stack.Fake.Snapshot(localstack.Zone); !slices.Equal(after, before) {
-				t.Errorf("the zone after issuance differs from the zone before:\n%s\nwant\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
-			}
+			assertNoSecrets(t, out, rtrSecrets...)
+			assertZoneUnchanged(t, stack, before)
 		})
 	}
 }
@@ -66,7 +58,7 @@ func TestRealtimeRegisterLegoWildcardCertificate(t *testing.T) {
 // the same after a wildcard + apex issuance.
 func TestRealtimeRegisterFortyRecordsSurvive(t *testing.T) {
 	t.Parallel()
-	stack := rtrStack(t)
+	stack := newStack(t, localstack.Options{Provider: "realtimeregister", CA: true})
 	fake := stack.RealtimeRegister()
 	recs, err := localstack.RealtimeRegisterRecords(localstack.Zone, fortyRecords()...)
 	if err != nil {
@@ -78,11 +70,9 @@ func TestRealtimeRegisterFortyRecordsSurvive(t *testing.T) {
 	fake.SetRecords(fake.ZoneID(localstack.Zone, ""), recs...)
 	before := stack.Fake.Snapshot(localstack.Zone)
 	out := rtrLego(t, stack, nil)
-	rtrNoSecrets(t, out)
+	assertNoSecrets(t, out, rtrSecrets...)
+	assertZoneUnchanged(t, stack, before)
 	after := stack.Fake.Snapshot(localstack.Zone)
-	if !slices.Equal(after, before) {
-		t.Errorf("the zone after issuance differs from the zone before:\n%s\nwant\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
-	}
 	for _, want := range []string{
 		`{"name":"quotes.example.test","type":"TXT","content":"say \\\"hi\\\" to C:\\\\dir\\\\ and \\\\\\\"both\\\\\\\"","ttl":300}`,
 		`{"name":"nomail.example.test","type":"MX","content":".","ttl":3600,"prio":0}`,
@@ -149,93 +139,46 @@ func fortyRecords() []libdns.RR {
 // exit with a one-line cause that explains them and shows no credential,
 // and the zone keeps every record.
 func TestRealtimeRegisterHookFailsLoudly(t *testing.T) {
-	tests := []struct {
-		name  string
-		setup func(*realtimeregistertest.Server)
-		fqdn  string
-		env   []string
-		want  []string
-	}{
-		{"api key rejected", nil, "_acme-challenge.example.test.", []string{"REALTIMEREGISTER_API_KEY=wrong-key-0123456789"},
-			[]string{"the credentials were rejected", "HTTP 401: AuthenticationError"}},
-		{"password rejected", nil, "_acme-challenge.example.test.", []string{"REALTIMEREGISTER_API_KEY=",
-			"REALTIMEREGISTER_USERNAME=" + localstack.RealtimeRegisterUsername, "REALTIMEREGISTER_PASSWORD=wrong-password-0123456789"},
-			[]string{"the credentials were rejected", "opening a session: POST session: HTTP 401"}},
-		{"a BASIC and a PREMIUM zone and nothing to choose by", func(f *realtimeregistertest.Server) {
-			f.AddZone(realtimeregistertest.Zone{Name: "example.org"})
-			f.AddZone(realtimeregistertest.Zone{Name: "example.org", Service: realtimeregistertest.Premium})
-		}, "_acme-challenge.example.org.", nil, []string{"zone example.org exists as BASIC (id ", "REALTIMEREGISTER_ZONE_SERVICE"}},
-		{"the API keeps failing", func(f *realtimeregistertest.Server) { f.FailNext(1000, realtimeregistertest.FaultBadGatewayHTML) },
-			"_acme-challenge.example.test.", nil, []string{"HTTP 502", "after 4 tries"}},
+	t.Parallel()
+	noZoneUpdates := func(t *testing.T, f *realtimeregistertest.Server) {
+		if n := f.Count(realtimeregistertest.EndpointUpdateZone); n != 0 {
+			t.Errorf("%d zone updates", n)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			stack, err := localstack.Start(localstack.Options{Provider: "realtimeregister"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer stack.Close()
-			fake := stack.RealtimeRegister()
-			if tt.setup != nil {
-				tt.setup(fake)
-			}
-			before := stack.Fake.Snapshot(localstack.Zone)
-			env := append(stack.Env(), "ACME_HOOK_LOCK_DIR="+t.TempDir(), "ACME_HOOK_PROPAGATION_TIMEOUT=5", "ACME_HOOK_POLLING_INTERVAL=1")
-			env = append(env, tt.env...)
-			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), []string{"present", tt.fqdn, "v-0123456789"}, envFunc(env), &stdout, &stderr)
-			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-			last := lines[len(lines)-1]
-			if code == 0 || !strings.HasPrefix(last, "acme-dns-hook: ") {
-				t.Fatalf("exit %d, last line %q; stderr:\n%s", code, last, stderr.String())
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(last, w) {
-					t.Errorf("cause lacks %q: %s", w, last)
-				}
-			}
-			rtrNoSecrets(t, stdout.Bytes())
-			rtrNoSecrets(t, stderr.Bytes())
-			for _, secret := range []string{"wrong-key-0123456789", "wrong-password-0123456789"} {
-				if strings.Contains(stdout.String()+stderr.String(), secret) {
-					t.Errorf("output shows a credential: %s", stderr.String())
-				}
-			}
-			if n := fake.Count(realtimeregistertest.EndpointUpdateZone); n != 0 {
-				t.Errorf("%d zone updates", n)
-			}
-			if after := stack.Fake.Snapshot(localstack.Zone); !slices.Equal(after, before) {
-				t.Errorf("records of the zone changed")
-			}
-		})
-	}
+	hookFailures[*realtimeregistertest.Server]{
+		provider: "realtimeregister", fake: (*localstack.Stack).RealtimeRegister,
+		secrets: append([]string{"wrong-key-0123456789", "wrong-password-0123456789"}, rtrSecrets...),
+		rows: []hookFailure[*realtimeregistertest.Server]{
+			{name: "api key rejected", env: []string{"REALTIMEREGISTER_API_KEY=wrong-key-0123456789"},
+				want:  []string{"the credentials were rejected", "HTTP 401: AuthenticationError"},
+				check: noZoneUpdates},
+			{name: "password rejected", env: []string{"REALTIMEREGISTER_API_KEY=",
+				"REALTIMEREGISTER_USERNAME=" + localstack.RealtimeRegisterUsername, "REALTIMEREGISTER_PASSWORD=wrong-password-0123456789"},
+				want:  []string{"the credentials were rejected", "opening a session: POST session: HTTP 401"},
+				check: noZoneUpdates},
+			{name: "a BASIC and a PREMIUM zone and nothing to choose by", setup: func(f *realtimeregistertest.Server) {
+				f.AddZone(realtimeregistertest.Zone{Name: "example.org"})
+				f.AddZone(realtimeregistertest.Zone{Name: "example.org", Service: realtimeregistertest.Premium})
+			}, fqdn: "_acme-challenge.example.org.",
+				want:  []string{"zone example.org exists as BASIC (id ", "REALTIMEREGISTER_ZONE_SERVICE"},
+				check: noZoneUpdates},
+			{name: "the API keeps failing", setup: func(f *realtimeregistertest.Server) { f.FailNext(1000, realtimeregistertest.FaultBadGatewayHTML) },
+				want:  []string{"HTTP 502", "after 4 tries"},
+				check: noZoneUpdates},
+		},
+	}.run(t)
 }
 
 // TestRealtimeRegisterConcurrentProcesses runs 20 hook processes at once on
 // one zone, each opening its own session: the file lock must keep every
 // record, and every unrelated record must stay as it was.
 func TestRealtimeRegisterConcurrentProcesses(t *testing.T) {
-	stack, err := localstack.Start(localstack.Options{Provider: "realtimeregister"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stack.Close()
+	t.Parallel()
+	stack := newStack(t, localstack.Options{Provider: "realtimeregister"})
 	before := stack.Fake.Snapshot(localstack.Zone)
-	env := slices.DeleteFunc(stack.Env(), func(kv string) bool { return strings.HasPrefix(kv, "REALTIMEREGISTER_API_KEY=") })
-	env = append(env, rtrCredentials[1].env...)
-	env = append(env, "ACME_HOOK_LOCK_DIR="+t.TempDir(), "ACME_HOOK_POLLING_INTERVAL=1", "ACME_HOOK_PROPAGATION_TIMEOUT=20")
+	env := withoutVar(hookEnv(t, stack, "ACME_HOOK_PROPAGATION_TIMEOUT=20"), "REALTIMEREGISTER_API_KEY")
 	const n = 20
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			cmd := exec.Command(hookBin, "present", "_acme-challenge.example.test.", fmt.Sprintf("concurrent-value-%02d", i))
-			cmd.Env = append(rtrCleanEnv(t), env...)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("process %d: %v\n%s", i, err, out)
-			}
-		})
-	}
-	wg.Wait()
+	presentConcurrently(t, append(env, rtrCredentials[1].env...), n)
 	after := stack.Fake.Snapshot(localstack.Zone)
 	if got := len(after) - len(before); got != n {
 		t.Fatalf("%d records added by %d concurrent processes, want %d", got, n, n)
@@ -246,102 +189,18 @@ func TestRealtimeRegisterConcurrentProcesses(t *testing.T) {
 	t.Logf("Realtime Register API requests: %v", stack.RealtimeRegister().Requests())
 }
 
-// rtrStack starts the local stack with Pebble on the Realtime Register fake.
-func rtrStack(t *testing.T) *localstack.Stack {
-	t.Helper()
-	stack, err := localstack.Start(localstack.Options{Provider: "realtimeregister", CA: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stack.Close)
-	return stack
-}
+// rtrSecrets are the credentials of the stack's fake, which no output may
+// show.
+var rtrSecrets = []string{localstack.APIKey, localstack.RealtimeRegisterPassword}
 
 // rtrLego obtains a wildcard + apex certificate with the lego CLI calling
-// the hook, verifies it against the CA and returns lego's output. cred
-// replaces the stack's API key when not nil.
+// the hook and returns lego's output. cred replaces the stack's API key
+// when not nil.
 func rtrLego(t *testing.T, stack *localstack.Stack, cred []string) []byte {
 	t.Helper()
-	lego := rtrLegoBin(t)
-	dir := t.TempDir()
-	names := []string{localstack.Zone, "*." + localstack.Zone}
-	args := []string{"--server", stack.CA.DirectoryURL, "--accept-tos", "--email", "t@example.test", "--path", dir,
-		"--dns", "exec", "--dns.resolvers", stack.DNS.Addr(), "--dns.propagation-disable-ans"}
-	for _, n := range names {
-		args = append(args, "-d", n)
-	}
-	args = append(args, "run")
-	env := append(rtrCleanEnv(t), stack.Env()...)
+	env := hookEnv(t, stack)
 	if cred != nil {
-		env = append(slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "REALTIMEREGISTER_API_KEY=") }), cred...)
+		env = append(withoutVar(env, "REALTIMEREGISTER_API_KEY"), cred...)
 	}
-	env = append(env,
-		"ACME_HOOK_LOCK_DIR="+t.TempDir(), "ACME_HOOK_POLLING_INTERVAL=1",
-		"LEGO_CA_CERTIFICATES="+stack.CA.TLSRootsFile(), "LEGO_DISABLE_CNAME_SUPPORT=true",
-		"EXEC_PATH="+hookBin, "EXEC_SEQUENCE_INTERVAL=0", "EXEC_POLLING_INTERVAL=1", "EXEC_PROPAGATION_TIMEOUT=30")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, lego, args...)
-	cmd.Env, cmd.Dir = env, dir
-	cmd.WaitDelay = 10 * time.Second
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("lego failed: %v\n$ %s %s\n%s", err, lego, strings.Join(args, " "), out)
-	}
-	t.Logf("lego obtained the certificate in %s", time.Since(start).Round(time.Millisecond))
-	pem, err := os.ReadFile(filepath.Join(dir, "certificates", localstack.Zone+".crt"))
-	if err != nil {
-		t.Fatalf("lego exited 0 but left no certificate: %v\n%s", err, out)
-	}
-	if err := stack.CA.VerifyChain(pem, names); err != nil {
-		t.Errorf("the certificate does not verify: %v", err)
-	}
-	return out
-}
-
-// rtrNoSecrets fails if out shows a credential of the stack's fake.
-func rtrNoSecrets(t *testing.T, out []byte) {
-	t.Helper()
-	for _, secret := range []string{localstack.APIKey, localstack.RealtimeRegisterPassword} {
-		if bytes.Contains(out, []byte(secret)) {
-			t.Errorf("the output shows a credential:\n%s", out)
-		}
-	}
-}
-
-// rtrLegoBin returns the lego CLI: $ACME_HOOK_LEGO, or bin/lego of the
-// repository.
-func rtrLegoBin(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("ACME_HOOK_LEGO")
-	if path == "" {
-		root, err := filepath.Abs(filepath.Join("..", ".."))
-		if err != nil {
-			t.Fatal(err)
-		}
-		path = filepath.Join(root, "bin", "lego")
-	}
-	if fi, err := os.Stat(path); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		t.Fatalf("the lego CLI is not at %s: run `make tools` in the repository root, or set ACME_HOOK_LEGO to a lego binary", path)
-	}
-	return path
-}
-
-// rtrCleanEnv is this process's environment without anything that could
-// redirect lego or the hook (proxies, HOME, settings of either), plus a
-// fresh HOME.
-func rtrCleanEnv(t *testing.T) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		drop := strings.HasSuffix(strings.ToLower(k), "_proxy") || k == "HOME" || strings.HasPrefix(k, "XDG_")
-		for _, p := range []string{"ACME_HOOK_", "MIJNHOST_", "REALTIMEREGISTER_", "HOSTUP_", "XYNTA_", "EXEC_", "LEGO_"} {
-			drop = drop || strings.HasPrefix(k, p)
-		}
-		if !drop {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "HOME="+t.TempDir())
+	return obtain(t, newE2E(t, stack, env), legoExec(), wildcardNames)
 }

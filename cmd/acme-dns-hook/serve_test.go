@@ -151,6 +151,7 @@ func TestServeHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			stack, srv, log := startHandler(t)
 			for _, r := range tt.setup {
 				if resp, body := do(t, srv, r); resp.StatusCode != 200 {
