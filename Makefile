@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: test demo build tools vet fmt-check
+.PHONY: test demo build tools vet fmt-check bench
 
 ## build: the acme-dns-hook binary in bin/
 build:
@@ -16,6 +16,13 @@ test: fmt-check vet tools
 ## demo: the main job end to end on the built-in local stack
 demo: build tools
 	$(GO) run ./internal/cmd/demo -hook bin/acme-dns-hook -lego bin/lego
+
+## bench: certificates through every solver on the local stack, against lego's
+## built-in mijn.host provider; rewrites BENCHMARKS.md and its chart. Takes
+## about 40 minutes (lego's client waits); `go run ./internal/cmd/bench -quick`
+## is a smoke run. Not part of `make test`.
+bench:
+	$(GO) run ./internal/cmd/bench -go $(GO)
 
 ## tools: the ACME client CLIs the end-to-end tests run, at pinned versions
 tools: bin/lego
