@@ -81,20 +81,13 @@ func (s *Solver) Zone(ctx context.Context, fqdn string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("listing zones: %w", err)
 	}
-	name := zone.Canonical(fqdn)
-	best := ""
-	for _, z := range zones {
-		c := zone.Canonical(z.Name)
-		if zone.InZone(name, c) && len(c) > len(best) {
-			best = c
-		}
+	names := make([]string, len(zones))
+	for i, z := range zones {
+		names[i] = zone.Canonical(z.Name)
 	}
+	best := zone.Longest(fqdn, names)
 	if best == "" {
-		var names []string
-		for _, z := range zones {
-			names = append(names, z.Name)
-		}
-		return "", fmt.Errorf("no zone of this account holds %s (account zones: %s)", name, strings.Join(names, " "))
+		return "", fmt.Errorf("no zone of this account holds %s (account zones: %s)", zone.Canonical(fqdn), strings.Join(names, " "))
 	}
 	return best, nil
 }

@@ -153,13 +153,7 @@ func (e *Engine) ZoneFor(ctx context.Context, name string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		best := ""
-		for _, z := range zs {
-			if InZone(name, z) && len(z) > len(best) {
-				best = z
-			}
-		}
-		if best != "" {
+		if best := Longest(name, zs); best != "" {
 			return best, nil
 		}
 		if refreshed {

@@ -156,7 +156,7 @@ func (b *backend) Read(ctx context.Context, z string) ([]zone.Record, error) {
 	for i, r := range raws {
 		out[i] = zone.Record{
 			RR: libdns.RR{
-				Name: absolute(r.Name, z),
+				Name: zone.ReadName(r.Name, z),
 				Type: r.Type,
 				TTL:  time.Duration(r.TTL) * time.Second,
 				Data: r.Value,
@@ -182,23 +182,6 @@ func (b *backend) Write(ctx context.Context, z string, recs []zone.Record) error
 		})
 	}
 	return b.c.ReplaceRecords(ctx, z, raws)
-}
-
-// absolute reads a record name as mijn.host returns it: a dotted FQDN. A
-// relative label, "@" or an undotted name inside the domain is tolerated.
-func absolute(name, domain string) string {
-	d := strings.TrimSuffix(strings.ToLower(domain), ".")
-	n := strings.ToLower(strings.TrimSpace(name))
-	switch {
-	case strings.HasSuffix(n, "."):
-		return n
-	case n == "" || n == "@":
-		return d + "."
-	case n == d || strings.HasSuffix(n, "."+d):
-		return n + "."
-	default:
-		return n + "." + d + "."
-	}
 }
 
 var (

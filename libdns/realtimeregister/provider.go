@@ -327,7 +327,7 @@ func (b *backend) Read(ctx context.Context, zoneName string) ([]zone.Record, err
 		}
 		out[i] = zone.Record{
 			RR: libdns.RR{
-				Name: absolute(r.Name, name),
+				Name: zone.ReadName(r.Name, name),
 				Type: r.Type,
 				TTL:  time.Duration(ttl) * time.Second,
 				Data: r.Data(),
@@ -359,23 +359,6 @@ func (b *backend) Write(ctx context.Context, zoneName string, recs []zone.Record
 		}
 	}
 	return b.c.UpdateZone(ctx, id, raws)
-}
-
-// absolute reads a record name as the API returns it, the full name without
-// trailing dot, into an FQDN. [UNKNOWN] tolerated: a trailing dot, "@" or a
-// name relative to the zone.
-func absolute(name, zoneName string) string {
-	n := strings.ToLower(strings.TrimSpace(name))
-	switch {
-	case strings.HasSuffix(n, "."):
-		return n
-	case n == "" || n == "@":
-		return zoneName + "."
-	case n == zoneName || strings.HasSuffix(n, "."+zoneName):
-		return n + "."
-	default:
-		return n + "." + zoneName + "."
-	}
 }
 
 var (

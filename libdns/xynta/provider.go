@@ -198,7 +198,7 @@ func (b *backend) Read(ctx context.Context, z string) ([]zone.Record, error) {
 	for i, r := range raws {
 		out[i] = zone.Record{
 			RR: libdns.RR{
-				Name: absolute(r.Name, z),
+				Name: zone.ReadName(r.Name, z),
 				Type: r.Type,
 				TTL:  time.Duration(r.TTL) * time.Second,
 				Data: data(r.Type, r.Value),
@@ -235,25 +235,6 @@ func (b *backend) Write(ctx context.Context, z string, recs []zone.Record) error
 		})
 	}
 	return b.c.EditDNSZone(ctx, d, raws)
-}
-
-// absolute reads a record name as Xynta returns it: "@" for the apex and
-// names relative to the domain [CONFIRMED-CLIENT]. [UNKNOWN] tolerated: an
-// empty name (apex), a dotted FQDN, and an FQDN without the dot (a name that
-// is the domain or ends in it).
-func absolute(name, z string) string {
-	d := strings.TrimSuffix(strings.ToLower(z), ".")
-	n := strings.ToLower(strings.TrimSpace(name))
-	switch {
-	case strings.HasSuffix(n, "."):
-		return n
-	case n == "" || n == "@":
-		return d + "."
-	case n == d || strings.HasSuffix(n, "."+d):
-		return n + "."
-	default:
-		return n + "." + d + "."
-	}
 }
 
 // relative writes an absolute name the way the known client's records

@@ -18,6 +18,7 @@ import (
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/xynta"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/xynta/xyntatest"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/zone"
 )
 
 const (
@@ -395,9 +396,9 @@ func TestNames(t *testing.T) {
 		{"www.example.nl", "example.nl.", "www.example.nl.", "www"},
 	}
 	for _, tt := range tests {
-		abs := absolute(tt.name, tt.zone)
+		abs := zone.ReadName(tt.name, tt.zone)
 		if abs != tt.abs {
-			t.Errorf("absolute(%q, %q) = %q, want %q", tt.name, tt.zone, abs, tt.abs)
+			t.Errorf("zone.ReadName(%q, %q) = %q, want %q", tt.name, tt.zone, abs, tt.abs)
 		}
 		if rel := relative(abs, tt.zone); rel != tt.rel {
 			t.Errorf("relative(%q, %q) = %q, want %q", abs, tt.zone, rel, tt.rel)
