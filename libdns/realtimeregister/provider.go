@@ -201,47 +201,16 @@ type backend struct {
 	id      string
 	service string // forced service, or ""
 
-	mu      sync.Mutex
-	known   map[string][]rtr.Zone // zone name -> its zones, from the last listing
-	ids     map[string]int64      // zone name -> the zone in use
-	listing *listing              // the listing in flight, shared by concurrent callers
-}
-
-// listing is one zone listing that concurrent Zones calls wait for.
-type listing struct {
-	done  chan struct{}
-	names []string
-	err   error
+	mu    sync.Mutex
+	known map[string][]rtr.Zone // zone name -> its zones, from the last listing
+	ids   map[string]int64      // zone name -> the zone in use
 }
 
 func (b *backend) ID() string { return b.id }
 
-// Zones lists the account's zone names. Calls made while a listing is in
-// flight share its result, so a burst of first calls costs one listing.
-func (b *backend) Zones(ctx context.Context) ([]string, error) {
-	b.mu.Lock()
-	l := b.listing
-	if l == nil {
-		// The listing outlives a caller that gives up, for the others; the
-		// API client's timeouts and retry budget bound it.
-		l = &listing{done: make(chan struct{})}
-		b.listing = l
-		go func() {
-			names, err := b.list(context.WithoutCancel(ctx))
-			b.mu.Lock()
-			l.names, l.err, b.listing = names, err, nil
-			b.mu.Unlock()
-			close(l.done)
-		}()
-	}
-	b.mu.Unlock()
-	select {
-	case <-l.done:
-		return l.names, l.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
+// Zones lists the account's zone names and remembers the zones behind each.
+// The engine runs one listing at a time and shares it between callers.
+func (b *backend) Zones(ctx context.Context) ([]string, error) { return b.list(ctx) }
 
 func (b *backend) list(ctx context.Context) ([]string, error) {
 	zs, err := b.c.ZoneNames(ctx, b.service)
