@@ -10,17 +10,18 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 	"github.com/acme-dns-hook/acme-dns-hook/libdns/mijnhost"
 )
 
 // newMijnhost returns a fresh module the way Caddy makes one.
-func newMijnhost(t *testing.T) *Module[*mijnhost.Provider] {
+func newMijnhost(t *testing.T) *Module {
 	t.Helper()
 	info, err := caddy.GetModule("dns.providers.mijnhost")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return info.New().(*Module[*mijnhost.Provider])
+	return info.New().(*Module)
 }
 
 func TestUnmarshalCaddyfile(t *testing.T) {
@@ -39,26 +40,35 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{"ttl seconds with unit", "mijnhost k { \n ttl 90s \n }", `{"api_key":"k","ttl":90}`, ""},
 
 		{"unknown subdirective", "mijnhost k {\n\tapi_tokn x\n}", "", `unrecognized subdirective 'api_tokn' (known: api_key, api_url, ttl), at Testfile:2`},
-		{"missing key", `mijnhost`, "", "dns.providers.mijnhost: missing api_key"},
-		{"missing key in block", "mijnhost {\n\tapi_url http://x/\n}", "", "missing api_key"},
+		{"missing key", `mijnhost`, "", "dns.providers.mijnhost: api_key is not set: set it to the API key from the mijn.host control panel"},
+		{"missing key in block", "mijnhost {\n\tapi_url http://x/\n}", "", "api_key is not set"},
 		{"extra argument", `mijnhost k extra`, "", `unexpected argument 'extra'`},
 		{"extra argument in block", "mijnhost {\n\tapi_key a b\n}", "", `api_key: unexpected argument 'b'`},
 		{"subdirective without value", "mijnhost k {\n\tttl\n}", "", "ttl needs a value"},
 		{"key twice", "mijnhost k {\n\tapi_key j\n}", "", "api_key is given twice"},
-		{"fractional ttl", "mijnhost k {\n\tttl 1.5s\n}", "", `ttl '1.5s' is invalid: use whole seconds`},
-		{"zero ttl", "mijnhost k {\n\tttl 0\n}", "", `ttl '0' is invalid: it must be positive`},
-		{"negative ttl", "mijnhost k {\n\tttl -5\n}", "", `ttl '-5' is invalid`},
-		{"ttl not a number", "mijnhost k {\n\tttl soon\n}", "", `ttl 'soon' is invalid: use whole seconds or a duration like 2m`},
+		{"fractional ttl", "mijnhost k {\n\tttl 1.5s\n}", "", `ttl="1.5s" is invalid: use whole seconds (or a duration like 2m) from 1 to 86400`},
+		{"zero ttl", "mijnhost k {\n\tttl 0\n}", "", `ttl="0" is invalid: use whole seconds (or a duration like 2m) from 1 to 86400`},
+		{"negative ttl", "mijnhost k {\n\tttl -5\n}", "", `ttl="-5" is invalid`},
+		{"ttl not a number", "mijnhost k {\n\tttl soon\n}", "", `ttl="soon" is invalid: use whole seconds (or a duration like 2m)`},
 
 		{"realtimeregister key", `realtimeregister {env.RTR_KEY}`, `{"api_key":"{env.RTR_KEY}"}`, ""},
 		{"realtimeregister login on OTE", "realtimeregister {\n\tusername c/l\n\tpassword p\n\tote true\n\tzone_service PREMIUM\n}",
 			`{"username":"c/l","password":"p","ote":true,"zone_service":"PREMIUM"}`, ""},
-		{"realtimeregister without credentials", "realtimeregister {\n\tusername c/l\n}", "", "set api_key, or username and password"},
-		{"realtimeregister bad ote", "realtimeregister k {\n\tote maybe\n}", "", "ote 'maybe' is invalid: use true or false"},
+		{"realtimeregister without credentials", "realtimeregister {\n\tusername c/l\n}", "", "password is not set: set it to that user's password (it goes with username)"},
+		{"realtimeregister bad ote", "realtimeregister k {\n\tote maybe\n}", "", `ote="maybe" is invalid: use true or false`},
 		{"hostup", `hostup {env.HOSTUP_API_KEY}`, `{"api_key":"{env.HOSTUP_API_KEY}"}`, ""},
 		{"xynta", "xynta {\n\tuid u\n\thash h\n}", `{"uid":"u","hash":"h"}`, ""},
 		{"xynta has no short form", `xynta u`, "", "unexpected argument 'u': put the settings in a block"},
-		{"xynta without hash", "xynta {\n\tuid u\n}", "", "dns.providers.xynta: missing hash"},
+		{"xynta without hash", "xynta {\n\tuid u\n}", "", "dns.providers.xynta: hash is not set"},
+		{"ttl beyond the day", "mijnhost k {\n\tttl 2d\n}", "", "ttl 172800 is out of range: use whole seconds from 1 to 86400"},
+		{"hostup ttl below its minimum", "hostup {\n\tapi_key x\n\tttl 30s\n}", "", "dns.providers.hostup: ttl 30 is out of range: use whole seconds from 60 to 86400"},
+		{"realtimeregister key and username", "realtimeregister {\n\tapi_key x\n\tusername y\n}", "", "api_key and username/password are both set: keep one"},
+		{"realtimeregister username format", "realtimeregister {\n\tusername acme\n\tpassword p\n}", "", `username "acme" is invalid: use customer/login`},
+		{"realtimeregister auth with a key", "realtimeregister k {\n\tauth basic\n}", "", "auth applies only with username"},
+		{"realtimeregister auth unknown", "realtimeregister {\n\tusername c/l\n\tpassword p\n\tauth token\n}", "", `auth "token" is invalid: use session or basic`},
+		{"realtimeregister ote and api_url", "realtimeregister k {\n\tote true\n\tapi_url http://x/\n}", "", "ote and api_url are both set: keep one"},
+		{"realtimeregister zone_service any case", "realtimeregister k {\n\tzone_service premium\n}", `{"api_key":"k","zone_service":"PREMIUM"}`, ""},
+		{"realtimeregister placeholder username checked later", "realtimeregister {\n\tusername {env.RTR_USER}\n\tpassword p\n}", `{"username":"{env.RTR_USER}","password":"p"}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,8 +127,9 @@ func TestProvision(t *testing.T) {
 			"api_key is empty after replacing placeholders ({env.CADDYMODULE_TEST_EMPTY} is unset?)"},
 		{"file missing", `{"api_key":"{file.` + filepath.Join(dir, "nope") + `}"}`, "", "",
 			"api_key is empty after replacing placeholders ({file." + filepath.Join(dir, "nope") + "} is missing or empty?)"},
-		{"not set at all", `{"api_url":"http://x/"}`, "", "", "api_key is not set"},
-		{"blank", `{"api_key":"  "}`, "", "", "api_key is not set"},
+		{"not set at all", `{"api_url":"http://x/"}`, "", "", "api_key is not set: set it to the API key from the mijn.host control panel (API Access)"},
+		{"blank", `{"api_key":"  "}`, "", "", "api_key is not set: set it to the API key from the mijn.host control panel (API Access)"},
+		{"ttl out of range", `{"api_key":"k","ttl":100000}`, "", "", "ttl 100000 is out of range: use whole seconds from 1 to 86400"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,8 +147,9 @@ func TestProvision(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Provider.APIKey != tt.wantKey || m.Provider.APIURL != tt.wantURL {
-				t.Errorf("api_key %q api_url %q, want %q %q", m.Provider.APIKey, m.Provider.APIURL, tt.wantKey, tt.wantURL)
+			p := m.Provider.(*mijnhost.Provider)
+			if p.APIKey != tt.wantKey || p.APIURL != tt.wantURL {
+				t.Errorf("api_key %q api_url %q, want %q %q", p.APIKey, p.APIURL, tt.wantKey, tt.wantURL)
 			}
 		})
 	}
@@ -176,18 +188,17 @@ func TestJSON(t *testing.T) {
 
 // TestNoShortForm covers a provider whose settings only go in a block.
 func TestNoShortForm(t *testing.T) {
-	s := &spec[*mijnhost.Provider]{
-		name:   "blockonly",
-		new:    func() *mijnhost.Provider { return new(mijnhost.Provider) },
-		fields: []field[*mijnhost.Provider]{text("api_key", true, func(p *mijnhost.Provider) *string { return &p.APIKey })},
+	d := &settings.Descriptor{
+		Name:     "blockonly",
+		Settings: []settings.Setting{{Key: "api_key", Required: true, Help: "a key"}},
+		New:      func() any { return new(mijnhost.Provider) },
 	}
 	tests := []struct{ input, wantErr string }{
 		{"blockonly k", "dns.providers.blockonly: unexpected argument 'k': put the settings in a block"},
 		{"blockonly {\n\tapi_key k\n}", ""},
 	}
 	for _, tt := range tests {
-		m := &Module[*mijnhost.Provider]{Provider: s.new(), spec: s}
-		err := m.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tt.input))
+		err := newModule(d).UnmarshalCaddyfile(caddyfile.NewTestDispenser(tt.input))
 		if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
 			t.Errorf("%q: error %v, want %q", tt.input, err, tt.wantErr)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/go-acme/lego/v4/challenge/dns01"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/solver"
 )
 
@@ -51,11 +52,11 @@ type Config struct {
 // PREFIX_TTL, PREFIX_PROPAGATION_TIMEOUT and PREFIX_POLLING_INTERVAL (whole
 // seconds) of the provider selected in the environment. Records is left nil.
 func NewDefaultConfig() *Config {
-	cfg, _ := defaultConfig(providers.OSEnv)
+	cfg, _ := defaultConfig(settings.OSEnv)
 	return cfg
 }
 
-func defaultConfig(env providers.Env) (*Config, error) {
+func defaultConfig(env settings.Env) (*Config, error) {
 	cfg := &Config{
 		TTL:                dns01.DefaultTTL,
 		PropagationTimeout: dns01.DefaultPropagationTimeout,
@@ -66,15 +67,17 @@ func defaultConfig(env providers.Env) (*Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	ttl, err := env.Seconds(spec.Prefix+"TTL", 1, 86400)
-	if err != nil {
-		return cfg, err
-	}
-	if ttl > 0 {
-		cfg.TTL = ttl
+	if s := spec.Setting("ttl"); s != nil {
+		ttl, err := env.Seconds(spec.EnvName(s), max(s.Min, 1), s.Max)
+		if err != nil {
+			return cfg, err
+		}
+		if ttl > 0 {
+			cfg.TTL = ttl
+		}
 	}
 	for name, d := range map[string]*time.Duration{"PROPAGATION_TIMEOUT": &cfg.PropagationTimeout, "POLLING_INTERVAL": &cfg.PollingInterval} {
-		n, err := env.Seconds(spec.Prefix+name, 1, 86400)
+		n, err := env.Seconds(spec.Env+name, 1, 86400)
 		if err != nil {
 			return cfg, err
 		}
@@ -93,22 +96,22 @@ type DNSProvider struct {
 
 // NewDNSProvider builds the provider selected in the environment with its
 // credentials and settings. Errors name the variable that is missing or wrong.
-func NewDNSProvider() (*DNSProvider, error) { return fromEnv(providers.OSEnv) }
+func NewDNSProvider() (*DNSProvider, error) { return fromEnv(settings.OSEnv) }
 
-func fromEnv(env providers.Env) (*DNSProvider, error) {
+func fromEnv(env settings.Env) (*DNSProvider, error) {
 	cfg, err := defaultConfig(env)
 	if err != nil {
 		return nil, fmt.Errorf("legoprovider: %w", err)
 	}
 	spec, _ := providers.Select("", env)
-	httpTimeout, err := env.Seconds(spec.Prefix+"HTTP_TIMEOUT", 1, 3600)
+	httpTimeout, err := env.Seconds(spec.Env+"HTTP_TIMEOUT", 1, 3600)
 	if err != nil {
 		return nil, fmt.Errorf("legoprovider: %w", err)
 	}
 	if httpTimeout == 0 {
 		httpTimeout = 30
 	}
-	p, err := spec.New(env, providers.Options{HTTPClient: &http.Client{Timeout: time.Duration(httpTimeout) * time.Second}})
+	p, err := providers.New(spec, env, providers.Options{HTTPClient: &http.Client{Timeout: time.Duration(httpTimeout) * time.Second}})
 	if err != nil {
 		return nil, fmt.Errorf("legoprovider: %s: %w", spec.Name, err)
 	}

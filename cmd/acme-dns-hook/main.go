@@ -17,11 +17,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/filelock"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/propagation"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/redact"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/solver"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/version"
 )
 
 const usage = `acme-dns-hook solves ACME DNS-01 challenges at your DNS provider.
@@ -64,7 +66,7 @@ var dehydratedHooks = []string{
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], providers.OSEnv, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], settings.OSEnv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -84,14 +86,14 @@ func usageErr(format string, args ...any) error {
 
 // run executes one invocation and returns the exit code. Errors are printed
 // as one line on stderr with every known secret removed.
-func run(ctx context.Context, args []string, env providers.Env, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, env settings.Env, stdout, stderr io.Writer) int {
 	stderr = &lockedWriter{w: stderr} // progress lines come from concurrent waits
 	err := dispatch(ctx, args, env, stdout, stderr)
 	if err == nil {
 		return 0
 	}
 	secrets := append(providers.Secrets(env), serveSecrets(env)...)
-	msg := strings.ReplaceAll(api.Redact(err.Error(), secrets...), "\n", "; ")
+	msg := strings.ReplaceAll(redact.String(err.Error(), secrets...), "\n", "; ")
 	fmt.Fprintln(stderr, "acme-dns-hook: "+msg)
 	var f failure
 	if errors.As(err, &f) {
@@ -100,15 +102,15 @@ func run(ctx context.Context, args []string, env providers.Env, stdout, stderr i
 	return 1
 }
 
-func dispatch(ctx context.Context, args []string, env providers.Env, stdout, stderr io.Writer) error {
+func dispatch(ctx context.Context, args []string, env settings.Env, stdout, stderr io.Writer) error {
 	var flagProvider string
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "--" {
 		switch a := args[0]; {
 		case a == "-h" || a == "--help" || a == "help":
-			fmt.Fprintf(stdout, usage, strings.Join(providers.Names(), ", "), providerHelp(), filelock.DefaultDir())
+			fmt.Fprintf(stdout, usage, strings.Join(providers.Names(), ", "), providers.Help(), filelock.DefaultDir())
 			return nil
 		case a == "--version" || a == "-version":
-			fmt.Fprintln(stdout, "acme-dns-hook", api.Version)
+			fmt.Fprintln(stdout, "acme-dns-hook", version.Version)
 			return nil
 		case a == "--provider" && len(args) > 1:
 			flagProvider, args = args[1], args[1:]
@@ -239,7 +241,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 // legoArgs reads lego exec's arguments: FQDN VALUE (extra arguments such as
 // an old lego's TTL are ignored), or, in RAW mode, -- DOMAIN TOKEN KEYAUTH.
-func legoArgs(cmd string, rest []string, env providers.Env) ([]solver.Challenge, error) {
+func legoArgs(cmd string, rest []string, env settings.Env) ([]solver.Challenge, error) {
 	mode, _ := env.Get("EXEC_MODE")
 	if len(rest) > 0 && rest[0] == "--" || strings.EqualFold(mode, "RAW") {
 		rest = slices.DeleteFunc(slices.Clone(rest), func(a string) bool { return a == "--" })
@@ -255,7 +257,7 @@ func legoArgs(cmd string, rest []string, env providers.Env) ([]solver.Challenge,
 }
 
 // newSolver builds the provider and the propagation check from env.
-func newSolver(spec *providers.Spec, env providers.Env, serving bool, stderr io.Writer) (*solver.Solver, error) {
+func newSolver(spec *settings.Descriptor, env settings.Env, serving bool, stderr io.Writer) (*solver.Solver, error) {
 	lockDir, err := env.Get("ACME_HOOK_LOCK_DIR")
 	if err != nil {
 		return nil, err
@@ -267,7 +269,7 @@ func newSolver(spec *providers.Spec, env providers.Env, serving bool, stderr io.
 	if lockDir != "off" {
 		opts.Lock = func(ctx context.Context, key string) (func(), error) { return filelock.Lock(ctx, lockDir, key) }
 	}
-	p, err := spec.New(env, opts)
+	p, err := providers.New(spec, env, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -311,15 +313,4 @@ func records(ctx context.Context, s *solver.Solver, zone string, stdout io.Write
 		fmt.Fprintf(stdout, "%-30s %6d %-6s %s\n", rr.Name, int(rr.TTL.Seconds()), rr.Type, rr.Data)
 	}
 	return nil
-}
-
-func providerHelp() string {
-	var b strings.Builder
-	for _, s := range providers.All() {
-		fmt.Fprintf(&b, "\n%s (%s):\n", s.Name, s.Title)
-		for _, v := range s.Vars {
-			fmt.Fprintf(&b, "  %-30s %s\n", v.Name, v.Help)
-		}
-	}
-	return b.String()
 }

@@ -71,7 +71,7 @@ func startStack(t *testing.T, ca bool) (*localstack.Stack, []string) {
 	return stack, hookEnv(t, stack, "ACME_HOOK_PROPAGATION_TIMEOUT=20")
 }
 
-// envFunc turns KEY=VALUE lines into a providers.Env.
+// envFunc turns KEY=VALUE lines into a settings.Env.
 func envFunc(lines []string) func(string) (string, bool) {
 	return func(k string) (string, bool) {
 		for i := len(lines) - 1; i >= 0; i-- {

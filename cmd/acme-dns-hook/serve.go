@@ -13,14 +13,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/redact"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/solver"
 )
 
 const defaultListen = "127.0.0.1:8080"
 
-func serveSecrets(env providers.Env) []string {
+func serveSecrets(env settings.Env) []string {
 	if p, _ := env.Get("ACME_HOOK_SERVE_PASSWORD"); p != "" {
 		return []string{p}
 	}
@@ -29,7 +30,7 @@ func serveSecrets(env providers.Env) []string {
 
 // serve answers lego's httpreq protocol: POST /present and POST /cleanup with
 // {"fqdn","value"} or, in RAW mode, {"domain","token","keyAuth"}.
-func serve(ctx context.Context, args []string, env providers.Env, s *solver.Solver, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, env settings.Env, s *solver.Solver, stderr io.Writer) error {
 	listen := defaultListen
 	for len(args) > 0 {
 		switch a := args[0]; {
@@ -145,7 +146,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) reply(w http.ResponseWriter, status int, msg string) {
-	msg = strings.ReplaceAll(api.Redact(msg, h.secrets...), "\n", "; ")
+	msg = strings.ReplaceAll(redact.String(msg, h.secrets...), "\n", "; ")
 	fmt.Fprintf(h.log, "acme-dns-hook serve: %d %s\n", status, msg)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

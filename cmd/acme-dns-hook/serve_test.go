@@ -18,6 +18,7 @@ import (
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 )
 
 const serveUser, servePass = "lego", "serve-password-5d2f9a"
@@ -45,7 +46,7 @@ func (s *syncBuffer) String() string {
 func startHandler(t *testing.T) (*localstack.Stack, *httptest.Server, *syncBuffer) {
 	t.Helper()
 	stack, lines := startStack(t, false)
-	env := providers.Env(envFunc(lines))
+	env := settings.Env(envFunc(lines))
 	spec, err := providers.Select("", env)
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ func TestHostUpFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := spec.New(envOf(tt.env), Options{})
+			p, err := New(spec, envOf(tt.env), Options{})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -61,7 +61,7 @@ func TestHostUpSelected(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s, err := Select("", envOf(tt.env))
-		if err != nil || s.Name != tt.want || s.Prefix != "HOSTUP_" || s.Title != "HostUp" {
+		if err != nil || s.Name != tt.want || s.Env != "HOSTUP_" || s.Title != "HostUp" {
 			t.Errorf("Select(%v) = %+v, %v", tt.env, s, err)
 		}
 	}

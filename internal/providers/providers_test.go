@@ -1,13 +1,15 @@
 package providers
 
 import (
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
+
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func envOf(kv map[string]string) Env {
+func envOf(kv map[string]string) settings.Env {
 	return func(k string) (string, bool) { v, ok := kv[k]; return v, ok }
 }
 
@@ -62,7 +64,7 @@ func TestNewFromEnv(t *testing.T) {
 	spec, _ := Lookup("mijnhost")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := spec.New(envOf(tt.env), Options{})
+			p, err := New(spec, envOf(tt.env), Options{})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)

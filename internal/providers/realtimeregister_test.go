@@ -40,14 +40,14 @@ func TestRealtimeRegisterFromEnv(t *testing.T) {
 		{"api url", map[string]string{"REALTIMEREGISTER_API_KEY": "k-123456", "REALTIMEREGISTER_API_URL": "http://127.0.0.1:9/v2/"},
 			rtrSettings{APIKey: "k-123456", APIURL: "http://127.0.0.1:9/v2/"}, ""},
 		{"nothing", map[string]string{}, rtrSettings{},
-			"REALTIMEREGISTER_API_KEY is not set: set it (or REALTIMEREGISTER_API_KEY_FILE) to an API key from the Realtime Register portal, or set REALTIMEREGISTER_USERNAME (customer/login) and REALTIMEREGISTER_PASSWORD"},
-		{"only a password", map[string]string{"REALTIMEREGISTER_PASSWORD": "pw-123456"}, rtrSettings{}, "REALTIMEREGISTER_API_KEY is not set"},
+			"REALTIMEREGISTER_API_KEY is not set: set it (or REALTIMEREGISTER_API_KEY_FILE) to an API key from the Realtime Register portal, or set REALTIMEREGISTER_USERNAME and REALTIMEREGISTER_PASSWORD"},
+		{"only a password", map[string]string{"REALTIMEREGISTER_PASSWORD": "pw-123456"}, rtrSettings{}, "REALTIMEREGISTER_USERNAME is not set: set it (or REALTIMEREGISTER_USERNAME_FILE) to the customer/login of an API user"},
 		{"key and username", map[string]string{"REALTIMEREGISTER_API_KEY": "k-123456", "REALTIMEREGISTER_USERNAME": "cust/acme"}, rtrSettings{},
 			"REALTIMEREGISTER_API_KEY and REALTIMEREGISTER_USERNAME/REALTIMEREGISTER_PASSWORD are both set"},
 		{"key and password", map[string]string{"REALTIMEREGISTER_API_KEY": "k-123456", "REALTIMEREGISTER_PASSWORD": "pw-123456"}, rtrSettings{},
 			"are both set"},
 		{"username without password", map[string]string{"REALTIMEREGISTER_USERNAME": "cust/acme"}, rtrSettings{},
-			"REALTIMEREGISTER_PASSWORD is not set: set it (or REALTIMEREGISTER_PASSWORD_FILE) to the password of cust/acme"},
+			"REALTIMEREGISTER_PASSWORD is not set: set it (or REALTIMEREGISTER_PASSWORD_FILE) to that user's password (it goes with REALTIMEREGISTER_USERNAME)"},
 		{"username without customer", map[string]string{"REALTIMEREGISTER_USERNAME": "acme", "REALTIMEREGISTER_PASSWORD": "pw-123456"}, rtrSettings{},
 			`REALTIMEREGISTER_USERNAME="acme" is invalid: use customer/login`},
 		{"bad ote", map[string]string{"REALTIMEREGISTER_API_KEY": "k-123456", "REALTIMEREGISTER_OTE": "maybe"}, rtrSettings{},
@@ -67,7 +67,7 @@ func TestRealtimeRegisterFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := spec.New(envOf(tt.env), Options{})
+			p, err := New(spec, envOf(tt.env), Options{})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -112,7 +112,11 @@ func TestRealtimeRegisterSelection(t *testing.T) {
 		t.Errorf("Secrets = %q", got)
 	}
 	spec, _ := Lookup("realtimeregister")
-	if spec.Prefix != "REALTIMEREGISTER_" || !slices.Equal(spec.Credentials, []string{"REALTIMEREGISTER_API_KEY", "REALTIMEREGISTER_USERNAME"}) {
-		t.Errorf("spec %+v", spec)
+	var creds []string
+	for _, c := range spec.Credentials() {
+		creds = append(creds, spec.EnvName(c))
+	}
+	if spec.Env != "REALTIMEREGISTER_" || !slices.Equal(creds, []string{"REALTIMEREGISTER_API_KEY", "REALTIMEREGISTER_USERNAME", "REALTIMEREGISTER_PASSWORD"}) {
+		t.Errorf("credentials %q", creds)
 	}
 }

@@ -1,6 +1,8 @@
 package providers
 
 import (
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
+
 	"context"
 	"net/http"
 	"os"
@@ -14,7 +16,7 @@ import (
 	xyntadns "github.com/acme-dns-hook/acme-dns-hook/libdns/xynta"
 )
 
-func xyntaEnv(kv map[string]string) Env {
+func xyntaEnv(kv map[string]string) settings.Env {
 	return func(k string) (string, bool) { v, ok := kv[k]; return v, ok }
 }
 
@@ -50,7 +52,7 @@ func TestXyntaFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := spec.New(xyntaEnv(tt.env), Options{})
+			p, err := New(spec, xyntaEnv(tt.env), Options{})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -75,7 +77,7 @@ func TestXyntaFromEnv(t *testing.T) {
 
 func TestXyntaSpec(t *testing.T) {
 	spec, err := Select("", xyntaEnv(map[string]string{"XYNTA_HASH_FILE": "/run/secrets/xynta"}))
-	if err != nil || spec.Name != "xynta" || spec.Prefix != "XYNTA_" || !strings.Contains(spec.Title, "experimental") {
+	if err != nil || spec.Name != "xynta" || spec.Env != "XYNTA_" || !strings.Contains(spec.Title, "experimental") {
 		t.Fatalf("Select = %+v, %v", spec, err)
 	}
 	secrets := Secrets(xyntaEnv(map[string]string{"XYNTA_UID": "uid-31337", "XYNTA_HASH": "hash-7e57ab1e", "XYNTA_API_URL": "http://api.example.test/"}))
@@ -100,7 +102,7 @@ func TestXyntaWorksWithSurfaceOptions(t *testing.T) {
 	env := xyntaEnv(map[string]string{"XYNTA_UID": "uid-31337", "XYNTA_HASH": "hash-7e57ab1e", "XYNTA_API_URL": fake.URL})
 	spec, _ := Lookup("xynta")
 	for _, opts := range []Options{{}, {HTTPClient: &http.Client{Timeout: 5 * time.Second}}} {
-		p, err := spec.New(env, opts)
+		p, err := New(spec, env, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,7 +27,6 @@ package hostup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -39,6 +38,7 @@ import (
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/hostup"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/zone"
 )
 
@@ -56,20 +56,33 @@ type Provider struct {
 
 	// HTTPClient sends the API requests (default http.DefaultClient).
 	HTTPClient *http.Client `json:"-"`
-	// Retry bounds retries of failed API requests (zero value:
-	// hostup.DefaultRetry, six tries within a minute).
-	Retry api.Retry `json:"-"`
 	// Lock, when set, also serialises writes across processes; see zone.Options.
 	Lock func(ctx context.Context, key string) (unlock func(), err error) `json:"-"`
 
 	engine zone.Lazy // built by build on first use
+	retry  api.Retry // zero value: hostup.DefaultRetry, six tries within a minute
 }
 
-// ErrMissingAPIKey is returned by every method when APIKey is empty.
-var ErrMissingAPIKey = errors.New("hostup: api_key is not set: put a HostUp API key with the scopes read:dns, write:dns and read:domains in api_key or HOSTUP_API_KEY")
+// descriptor declares every setting of Provider once; every surface (the
+// environment, Caddy, help, README) is derived from it. The TTL range is
+// the one HostUp accepts (HostUp's own acme.sh hook enforces it; lower TTLs
+// are refused by the API).
+var descriptor = &settings.Descriptor{
+	Name:  "hostup",
+	Title: "HostUp",
+	Env:   "HOSTUP_",
+	Short: "api_key",
+	Settings: []settings.Setting{
+		{Key: "api_key", Secret: true, Required: true, Help: "an API key from the HostUp control panel with the scopes read:dns, write:dns and read:domains"},
+		{Key: "api_url", Default: hostup.DefaultURL, Help: "the API root"},
+		{Key: "ttl", Kind: settings.Seconds, Min: minTTL, Max: maxTTL, Default: "120", Help: "the TTL of challenge records in seconds"},
+	},
+	New: func() any { return new(Provider) },
+}
 
-// minTTL and maxTTL are the TTLs HostUp accepts (HostUp's own acme.sh hook
-// enforces this range; lower TTLs are refused by the API).
+func init() { settings.Register(descriptor) }
+
+// minTTL and maxTTL are the TTLs HostUp accepts.
 const (
 	minTTL = 60
 	maxTTL = 86400
@@ -78,13 +91,10 @@ const (
 // build validates the configuration and makes the engine; the first call of
 // a method calls it, and calls it again while it fails.
 func (p *Provider) build() (*zone.Engine, error) {
-	if strings.TrimSpace(p.APIKey) == "" {
-		return nil, ErrMissingAPIKey
+	if err := descriptor.Check(p, settings.Keys, nil); err != nil {
+		return nil, fmt.Errorf("hostup: %w", err)
 	}
-	if p.TTL != 0 && (p.TTL < minTTL || p.TTL > maxTTL) {
-		return nil, fmt.Errorf("hostup: ttl %d is out of range: use %d to %d seconds", p.TTL, minTTL, maxTTL)
-	}
-	c, err := hostup.New(p.APIKey, hostup.Options{BaseURL: p.APIURL, HTTPClient: p.HTTPClient, Retry: p.Retry})
+	c, err := hostup.New(p.APIKey, hostup.Options{BaseURL: p.APIURL, HTTPClient: p.HTTPClient, Retry: p.retry})
 	if err != nil {
 		return nil, fmt.Errorf("hostup: %w", err)
 	}

@@ -47,7 +47,7 @@ func setup(t *testing.T) (*Provider, *hostuptest.Server) {
 	return &Provider{
 		APIKey: testKey,
 		APIURL: fake.URL,
-		Retry:  api.Retry{Attempts: 4, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Second},
+		retry:  api.Retry{Attempts: 4, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Second},
 	}, fake
 }
 
@@ -475,7 +475,7 @@ func TestCredentialErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := (&Provider{APIKey: "k", TTL: 30}).ListZones(context.Background()); err == nil || !strings.Contains(err.Error(), "ttl 30 is out of range: use 60 to 86400 seconds") {
+	if _, err := (&Provider{APIKey: "k", TTL: 30}).ListZones(context.Background()); err == nil || !strings.Contains(err.Error(), "ttl 30 is out of range: use whole seconds from 60 to 86400") {
 		t.Errorf("ttl 30: %v", err)
 	}
 }

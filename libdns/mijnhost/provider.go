@@ -16,16 +16,15 @@ package mijnhost
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/libdns/libdns"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/zone"
 )
 
@@ -41,27 +40,37 @@ type Provider struct {
 
 	// HTTPClient sends the API requests (default http.DefaultClient).
 	HTTPClient *http.Client `json:"-"`
-	// Retry bounds retries of failed API requests (zero value: defaults).
-	Retry api.Retry `json:"-"`
 	// Lock, when set, also serialises writes across processes; see zone.Options.
 	Lock func(ctx context.Context, key string) (unlock func(), err error) `json:"-"`
 
 	engine zone.Lazy // built by build on first use
+	retry  api.Retry // zero value: the API client's defaults; tests shorten it
 }
 
-// ErrMissingAPIKey is returned by every method when APIKey is empty.
-var ErrMissingAPIKey = errors.New("mijnhost: api_key is not set: put the key from the mijn.host control panel (API Access) in api_key or MIJNHOST_API_KEY")
+// descriptor declares every setting of Provider once; every surface (the
+// environment, Caddy, help, README) is derived from it.
+var descriptor = &settings.Descriptor{
+	Name:  "mijnhost",
+	Title: "mijn.host",
+	Env:   "MIJNHOST_",
+	Short: "api_key",
+	Settings: []settings.Setting{
+		{Key: "api_key", Secret: true, Required: true, Help: "the API key from the mijn.host control panel (API Access)"},
+		{Key: "api_url", Default: mijnhost.DefaultURL, Help: "the API root"},
+		{Key: "ttl", Kind: settings.Seconds, Min: 1, Max: 86400, Default: "120", Help: "the TTL of challenge records in seconds"},
+	},
+	New: func() any { return new(Provider) },
+}
+
+func init() { settings.Register(descriptor) }
 
 // build validates the configuration and makes the engine; the first call of
 // a method calls it, and calls it again while it fails.
 func (p *Provider) build() (*zone.Engine, error) {
-	if strings.TrimSpace(p.APIKey) == "" {
-		return nil, ErrMissingAPIKey
+	if err := descriptor.Check(p, settings.Keys, nil); err != nil {
+		return nil, fmt.Errorf("mijnhost: %w", err)
 	}
-	if p.TTL < 0 || p.TTL > 86400 {
-		return nil, fmt.Errorf("mijnhost: ttl %d is out of range: use 1 to 86400 seconds", p.TTL)
-	}
-	c, err := mijnhost.New(p.APIKey, mijnhost.Options{BaseURL: p.APIURL, HTTPClient: p.HTTPClient, Retry: p.Retry})
+	c, err := mijnhost.New(p.APIKey, mijnhost.Options{BaseURL: p.APIURL, HTTPClient: p.HTTPClient, Retry: p.retry})
 	if err != nil {
 		return nil, fmt.Errorf("mijnhost: %w", err)
 	}

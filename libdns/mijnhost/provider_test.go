@@ -42,7 +42,7 @@ func setup(t *testing.T) (*Provider, *mijnhosttest.Server) {
 	return &Provider{
 		APIKey: testKey,
 		APIURL: fake.URL,
-		Retry:  api.Retry{Attempts: 4, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond},
+		retry:  api.Retry{Attempts: 4, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond},
 	}, fake
 }
 
@@ -190,7 +190,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	} {
 		t.Run(f.String(), func(t *testing.T) {
 			p, fake := setup(t)
-			p.Retry.MaxDelay = 2 * time.Second // Retry-After: 1 must be honoured
+			p.retry.MaxDelay = 2 * time.Second // Retry-After: 1 must be honoured
 			fake.FailNext(2, f)
 			_, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "v"}})
 			if err != nil {

@@ -33,6 +33,7 @@ import (
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
 	rtr "github.com/acme-dns-hook/acme-dns-hook/internal/api/realtimeregister"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/zone"
 )
 
@@ -65,17 +66,45 @@ type Provider struct {
 
 	// HTTPClient sends the API requests (default http.DefaultClient).
 	HTTPClient *http.Client `json:"-"`
-	// Retry bounds retries of failed API requests (zero value: defaults).
-	Retry api.Retry `json:"-"`
 	// Lock, when set, also serialises writes across processes; see zone.Options.
 	Lock func(ctx context.Context, key string) (unlock func(), err error) `json:"-"`
 
 	engine zone.Lazy // built by build on first use
+	retry  api.Retry // zero value: the API client's defaults; tests shorten it
 }
 
-// ErrMissingCredentials is returned by every method when neither APIKey
-// nor Username and Password are set.
-var ErrMissingCredentials = errors.New("realtimeregister: credentials are not set: put an API key from the Realtime Register portal in api_key (REALTIMEREGISTER_API_KEY), or a user's customer/login in username (REALTIMEREGISTER_USERNAME) and its password in password (REALTIMEREGISTER_PASSWORD)")
+// descriptor declares every setting of Provider once, with the rules
+// between them; every surface (the environment, Caddy, help, README) is
+// derived from it.
+var descriptor = &settings.Descriptor{
+	Name:  "realtimeregister",
+	Title: "Realtime Register",
+	Env:   "REALTIMEREGISTER_",
+	Short: "api_key",
+	Settings: []settings.Setting{
+		{Key: "api_key", Secret: true, Help: "an API key from the Realtime Register portal"},
+		{Key: "username", Format: customerLogin, Help: "the customer/login of an API user (instead of an API key)"},
+		{Key: "password", Secret: true, Help: "that user's password"},
+		{Key: "auth", Choices: []string{"session", "basic"}, Requires: "username", Default: "session", Help: "how the username and password are sent: in a session, or with every request"},
+		{Key: "api_url", Default: rtr.ProductionURL, Help: "the API root"},
+		{Key: "ote", Kind: settings.Bool, Help: "use the test environment " + rtr.OTEURL},
+		{Key: "zone_service", Choices: []string{rtr.ServiceBasic, rtr.ServicePremium}, Help: "which zone to use when a name has both"},
+		{Key: "ttl", Kind: settings.Seconds, Min: 60, Max: 86400, Default: "120", Help: "the TTL of challenge records in seconds"},
+	},
+	OneOf:     [][]string{{"api_key"}, {"username", "password"}},
+	Exclusive: [][2]string{{"ote", "api_url"}},
+	New:       func() any { return new(Provider) },
+}
+
+func init() { settings.Register(descriptor) }
+
+// customerLogin checks a username: customer handle, slash, login name.
+func customerLogin(v string) error {
+	if c, l, ok := strings.Cut(v, "/"); !ok || c == "" || l == "" || strings.Contains(l, "/") {
+		return errors.New("use customer/login (customer handle, slash, login name), e.g. mycustomer/acme")
+	}
+	return nil
+}
 
 // build validates the configuration and makes the engine; the first call of
 // a method calls it, and calls it again while it fails.
@@ -103,39 +132,19 @@ func (p *Provider) build() (*zone.Engine, error) {
 
 // client validates the configuration and builds the API client.
 func (p *Provider) client() (*rtr.Client, string, error) {
+	if err := descriptor.Check(p, settings.Keys, nil); err != nil {
+		return nil, "", fmt.Errorf("realtimeregister: %w", err)
+	}
 	key, user := strings.TrimSpace(p.APIKey), strings.TrimSpace(p.Username)
-	switch {
-	case key == "" && user == "" && p.Password == "":
-		return nil, "", ErrMissingCredentials
-	case key != "" && (user != "" || p.Password != ""):
-		return nil, "", errors.New("realtimeregister: both api_key and username/password are set: keep one")
-	case key == "" && user == "":
-		return nil, "", errors.New("realtimeregister: password is set but username is not: set username to customer/login")
-	case key == "" && p.Password == "":
-		return nil, "", errors.New("realtimeregister: username is set but password is not: set the password of " + user)
-	case p.TTL < 0 || (p.TTL > 0 && p.TTL < 60) || p.TTL > 86400:
-		return nil, "", fmt.Errorf("realtimeregister: ttl %d is out of range: use 60 to 86400 seconds", p.TTL)
-	case p.OTE && p.APIURL != "":
-		return nil, "", errors.New("realtimeregister: both ote and api_url are set: keep one")
-	}
 	service := strings.ToUpper(strings.TrimSpace(p.ZoneService))
-	if service != "" && service != rtr.ServiceBasic && service != rtr.ServicePremium {
-		return nil, "", fmt.Errorf("realtimeregister: zone_service %q is invalid: use BASIC or PREMIUM", p.ZoneService)
-	}
 	cred := rtr.Credentials{APIKey: key, Username: user, Password: p.Password}
 	switch strings.ToLower(strings.TrimSpace(p.Auth)) {
-	case "":
 	case "session":
 		cred.Auth = rtr.AuthSession
 	case "basic":
 		cred.Auth = rtr.AuthBasic
-	default:
-		return nil, "", fmt.Errorf("realtimeregister: auth %q is invalid: use session or basic", p.Auth)
 	}
-	if cred.Auth != "" && key != "" {
-		return nil, "", errors.New("realtimeregister: auth applies to username/password, not to api_key: remove auth")
-	}
-	c, err := rtr.New(cred, rtr.Options{BaseURL: p.APIURL, OTE: p.OTE, HTTPClient: p.HTTPClient, Retry: p.Retry})
+	c, err := rtr.New(cred, rtr.Options{BaseURL: p.APIURL, OTE: p.OTE, HTTPClient: p.HTTPClient, Retry: p.retry})
 	if err != nil {
 		return nil, "", fmt.Errorf("realtimeregister: %w", err)
 	}

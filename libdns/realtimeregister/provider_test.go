@@ -51,7 +51,7 @@ func setup(t *testing.T) (*Provider, *rtrtest.Server, int64) {
 	return &Provider{
 		APIKey: testKey,
 		APIURL: fake.URL,
-		Retry:  api.Retry{Attempts: 4, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond},
+		retry:  api.Retry{Attempts: 4, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond},
 	}, fake, id
 }
 
@@ -298,7 +298,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	} {
 		t.Run(f.String(), func(t *testing.T) {
 			p, fake, id := setup(t)
-			p.Retry.MaxDelay = 2 * time.Second // Retry-After: 1 must be honoured
+			p.retry.MaxDelay = 2 * time.Second // Retry-After: 1 must be honoured
 			fake.FailNext(2, f)
 			if _, err := p.AppendRecords(context.Background(), "example.com.", []libdns.Record{txt("_acme-challenge", "v")}); err != nil {
 				t.Fatal(err)
@@ -344,7 +344,7 @@ func TestCredentialErrors(t *testing.T) {
 		want      string
 		secrets   []string
 	}{
-		{"missing", func(p *Provider) { p.APIKey = "" }, "credentials are not set", nil},
+		{"missing", func(p *Provider) { p.APIKey = "" }, "api_key is not set: set it to an API key from the Realtime Register portal, or set username and password", nil},
 		{"rejected key", func(p *Provider) { p.APIKey = "wrong-key-1234567890" }, "the credentials were rejected", []string{"wrong-key-1234567890"}},
 		{"rejected password", func(p *Provider) { p.APIKey, p.Username, p.Password = "", testUser, "wrong-password-1234" },
 			"the credentials were rejected", []string{"wrong-password-1234"}},
@@ -384,15 +384,15 @@ func TestConfigErrors(t *testing.T) {
 		p    *Provider
 		want string
 	}{
-		{"key and user", &Provider{APIKey: "k", Username: testUser, Password: "p"}, "both api_key and username/password are set"},
-		{"user without password", &Provider{Username: testUser}, "username is set but password is not"},
-		{"password without user", &Provider{Password: "p"}, "password is set but username is not"},
-		{"user not customer/login", &Provider{Username: "login", Password: "p"}, `username "login" is not customer/login`},
-		{"ttl below the minimum", &Provider{APIKey: "k", TTL: 30}, "ttl 30 is out of range: use 60 to 86400 seconds"},
+		{"key and user", &Provider{APIKey: "k", Username: testUser, Password: "p"}, "api_key and username/password are both set: keep one"},
+		{"user without password", &Provider{Username: testUser}, "password is not set"},
+		{"password without user", &Provider{Password: "p"}, "username is not set"},
+		{"user not customer/login", &Provider{Username: "login", Password: "p"}, `username "login" is invalid: use customer/login`},
+		{"ttl below the minimum", &Provider{APIKey: "k", TTL: 30}, "ttl 30 is out of range: use whole seconds from 60 to 86400"},
 		{"bad service", &Provider{APIKey: "k", ZoneService: "GOLD"}, `zone_service "GOLD" is invalid: use BASIC or PREMIUM`},
-		{"ote and url", &Provider{APIKey: "k", OTE: true, APIURL: "https://x/v2/"}, "both ote and api_url are set"},
+		{"ote and url", &Provider{APIKey: "k", OTE: true, APIURL: "https://x/v2/"}, "ote and api_url are both set: keep one"},
 		{"bad auth", &Provider{Username: testUser, Password: "p", Auth: "token"}, `auth "token" is invalid: use session or basic`},
-		{"auth with a key", &Provider{APIKey: "k", Auth: "basic"}, "auth applies to username/password"},
+		{"auth with a key", &Provider{APIKey: "k", Auth: "basic"}, "auth applies only with username"},
 		{"bad url", &Provider{APIKey: "k", APIURL: "api.yoursrs.com"}, "is not an http(s) URL"},
 	}
 	for _, tt := range tests {

@@ -33,7 +33,6 @@ package xynta
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -44,6 +43,7 @@ import (
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/xynta"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/zone"
 )
 
@@ -62,27 +62,43 @@ type Provider struct {
 	// HTTPClient sends the API requests. nil, or a client without Transport,
 	// connects over IPv4 only; a client with a Transport is used as is.
 	HTTPClient *http.Client `json:"-"`
-	// Retry bounds retries of failed API requests (zero value: defaults).
-	Retry api.Retry `json:"-"`
 	// Lock, when set, also serialises writes across processes; see zone.Options.
 	Lock func(ctx context.Context, key string) (unlock func(), err error) `json:"-"`
 
 	engine zone.Lazy // built by build on first use
+	retry  api.Retry // zero value: the API client's defaults; tests shorten it
 }
 
-// ErrMissingCredentials is returned by every method when UID or Hash is empty.
-var ErrMissingCredentials = errors.New("xynta: uid and hash are not both set: put the UserID and the IPHash from Mijn Xynta (ACCOUNT > API > API Settings) in uid and hash, or XYNTA_UID and XYNTA_HASH")
+// descriptor declares every setting of Provider once; every surface (the
+// environment, Caddy, help, README) is derived from it.
+//
+// Both credentials are secret. The hash is the real credential; the uid is
+// an account number, but Xynta's help centre treats uid and hash as a pair
+// of secrets, the API client redacts both, and keeping the uid out of
+// output costs nothing.
+var descriptor = &settings.Descriptor{
+	Name:         "xynta",
+	Title:        "Xynta (experimental)",
+	Experimental: true,
+	Env:          "XYNTA_",
+	Settings: []settings.Setting{
+		{Key: "uid", Secret: true, Required: true, Help: "the UserID from Mijn Xynta (ACCOUNT > API > API Settings)"},
+		{Key: "hash", Secret: true, Required: true, Help: "the IPHash Mijn Xynta shows for the whitelisted IPv4 address this host sends from"},
+		{Key: "api_url", Default: xynta.DefaultURL, Help: "the API endpoint"},
+		{Key: "ttl", Kind: settings.Seconds, Min: 1, Max: 86400, Default: "120", Help: "the TTL of challenge records in seconds"},
+	},
+	New: func() any { return new(Provider) },
+}
+
+func init() { settings.Register(descriptor) }
 
 // build validates the configuration and makes the engine; the first call of
 // a method calls it, and calls it again while it fails.
 func (p *Provider) build() (*zone.Engine, error) {
-	if strings.TrimSpace(p.UID) == "" || strings.TrimSpace(p.Hash) == "" {
-		return nil, ErrMissingCredentials
+	if err := descriptor.Check(p, settings.Keys, nil); err != nil {
+		return nil, fmt.Errorf("xynta: %w", err)
 	}
-	if p.TTL < 0 || p.TTL > 86400 {
-		return nil, fmt.Errorf("xynta: ttl %d is out of range: use 1 to 86400 seconds", p.TTL)
-	}
-	c, err := xynta.New(p.UID, p.Hash, xynta.Options{BaseURL: p.APIURL, HTTPClient: p.HTTPClient, Retry: p.Retry})
+	c, err := xynta.New(p.UID, p.Hash, xynta.Options{BaseURL: p.APIURL, HTTPClient: p.HTTPClient, Retry: p.retry})
 	if err != nil {
 		return nil, fmt.Errorf("xynta: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/xynta"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/xynta/xyntatest"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/zone"
 )
 
@@ -57,7 +58,7 @@ func setup(t *testing.T) (*Provider, *xyntatest.Server) {
 		UID:    testUID,
 		Hash:   testHash,
 		APIURL: fake.URL,
-		Retry:  api.Retry{Attempts: 4, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond},
+		retry:  api.Retry{Attempts: 4, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond},
 	}, fake
 }
 
@@ -213,7 +214,7 @@ func TestSetRecordsReplacesOneSet(t *testing.T) {
 
 func TestConcurrentAppendsOneZone(t *testing.T) {
 	p, fake := setup(t)
-	other := Provider{UID: p.UID, Hash: p.Hash, APIURL: p.APIURL, Retry: p.Retry} // a second instance on the same account
+	other := Provider{UID: p.UID, Hash: p.Hash, APIURL: p.APIURL, retry: p.retry} // a second instance on the same account
 	fake.SetLatency(5 * time.Millisecond)
 	const n = 40
 	var wg sync.WaitGroup
@@ -285,7 +286,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	} {
 		t.Run(f.String(), func(t *testing.T) {
 			p, fake := setup(t)
-			p.Retry.MaxDelay = 2 * time.Second // Retry-After: 1 must be honoured
+			p.retry.MaxDelay = 2 * time.Second // Retry-After: 1 must be honoured
 			fake.FailNext(2, f)
 			if _, err := p.AppendRecords(context.Background(), "example.nl.", []libdns.Record{txt("_acme-challenge", "v")}); err != nil {
 				t.Fatal(err)
@@ -315,8 +316,8 @@ func TestCredentialErrors(t *testing.T) {
 		wantIs          error
 		want            []string
 	}{
-		{"no uid", "", testHash, ErrMissingCredentials, []string{"uid and hash are not both set", "XYNTA_UID"}},
-		{"no hash", testUID, " ", ErrMissingCredentials, []string{"uid and hash are not both set"}},
+		{"no uid", "", testHash, settings.ErrUnset, []string{"xynta: uid is not set: set it to the UserID from Mijn Xynta"}},
+		{"no hash", testUID, " ", settings.ErrUnset, []string{"xynta: hash is not set: set it to the IPHash"}},
 		{"wrong hash", testUID, "hash-of-another-address-77", xynta.ErrNotAuthorized,
 			[]string{`status "not-authorized"`, "hash is bound to one whitelisted IP address", "IPv4"}},
 		{"unknown uid", "uid-00000", testHash, xynta.ErrNotAuthorized, []string{"not-authorized"}},

@@ -1,10 +1,30 @@
 // Package apitest holds the building blocks for faithful fakes of provider
 // APIs (the *test packages under internal/api).
 //
-// [Server] does what every fake does with a request before it looks at it:
-// count it, wait out an injected latency and take the next injected fault.
-// [Drop] and [WriteHTML] are the provider-independent ways an answer can
-// fail; [WriteJSON] and [DecodeStrict] are the JSON plumbing.
+// [Start] runs a fake's handler on a loopback [Server], which does what
+// every fake does with a request before it looks at it: count it, wait out
+// an injected latency and take the next injected fault. [Drop] and
+// [WriteHTML] are the provider-independent ways an answer can fail;
+// [WriteJSON] and [DecodeStrict] are the JSON plumbing.
+//
+// A fake shares its test-facing surface by embedding, not by re-declaring
+// it: its Server struct embeds [Controls] (and [StatusCounter] if it counts
+// answers by status) and sets them to the *[Server] that [Start] returned,
+// which it also keeps in an unexported field for its handler. The two
+// interfaces are exactly what is promoted onto the fake, so a fake's
+// callers see Close, Requests, Count, ResetCounts, SetLatency and FailNext
+// (and CountStatus), never Receive or AddStatus, which belong to the fake's
+// handler alone:
+//
+//	type Server struct {
+//		URL string
+//		apitest.Controls[Fault]
+//		api *apitest.Server[Fault]
+//		...
+//	}
+//
+//	s.api = apitest.Start(http.HandlerFunc(s.serve), apitest.Options[Fault]{Known: ...})
+//	s.Controls, s.URL = s.api, s.api.URL+"/api/"
 //
 // What an answer looks like — status codes, bodies, headers — stays with
 // each fake: [Server.Receive] hands the fake the fault to answer with, in
@@ -16,6 +36,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -24,18 +45,61 @@ import (
 	"time"
 )
 
+// Controls is the test-facing surface every fake shares. A fake's Server
+// embeds it, set to the *[Server] its handler runs on, so these are the
+// fake's own methods; see [Server] for what each one does. Endpoint keys
+// are the fake's Endpoint* constants, faults its Fault constants.
+type Controls[F any] interface {
+	Close()
+	Requests() map[string]int
+	Count(endpoint string) int
+	ResetCounts()
+	SetLatency(d time.Duration)
+	FailNext(n int, f F)
+}
+
+// StatusCounter is the surface a fake that counts its answers by HTTP
+// status (with [Server.AddStatus]) embeds besides [Controls]; see
+// [Server.CountStatus].
+type StatusCounter interface {
+	CountStatus(code int) int
+}
+
+var (
+	_ Controls[int] = (*Server[int])(nil)
+	_ StatusCounter = (*Server[int])(nil)
+)
+
+// Options are a fake's choices that [Start] fixes for the server's life.
+// The zero value accepts every fault and makes FailNext with n <= 0 do
+// nothing.
+type Options[F any] struct {
+	// Known reports whether f is a fault the fake can answer with:
+	// [Server.FailNext] panics on any f for which it returns false, so a
+	// test cannot queue a fault the fake would silently ignore. Nil
+	// accepts every value.
+	Known func(f F) bool
+	// ZeroClears makes [Server.FailNext] with n <= 0 empty the fault
+	// queue instead of doing nothing.
+	ZeroClears bool
+}
+
 // Server is the provider-independent half of a fake API server: a loopback
 // HTTP server, per-endpoint request counters, per-status answer counters,
 // an injected latency and a queue of injected faults of the fake's type F,
 // whose zero value must mean "no fault".
 //
-// The zero value is ready for [Server.Start]; a Server must not be copied.
-// All methods are safe for concurrent use, also while requests are in
-// flight.
+// Create it with [Start]. All methods are safe for concurrent use, also
+// while requests are in flight.
 type Server[F any] struct {
+	// URL is the server's base URL, "http://HOST:PORT" without a trailing
+	// slash.
+	URL string
+
 	ts        *httptest.Server
 	closed    chan struct{}
 	closeOnce sync.Once
+	opts      Options[F]
 
 	mu       sync.Mutex
 	requests map[string]int
@@ -50,15 +114,18 @@ type faultRun[F any] struct {
 }
 
 // Start serves h on a loopback address (127.0.0.1 unless only IPv6 is
-// available) and returns the server's base URL, "http://HOST:PORT" without
-// a trailing slash. It must be called once, before any other method; the
-// caller must call [Server.Close].
-func (s *Server[F]) Start(h http.Handler) string {
-	s.closed = make(chan struct{})
-	s.requests = map[string]int{}
-	s.statuses = map[int]int{}
+// available) with no latency and no queued fault. The caller must call
+// [Server.Close].
+func Start[F any](h http.Handler, opts Options[F]) *Server[F] {
+	s := &Server[F]{
+		closed:   make(chan struct{}),
+		opts:     opts,
+		requests: map[string]int{},
+		statuses: map[int]int{},
+	}
 	s.ts = httptest.NewServer(h)
-	return s.ts.URL
+	s.URL = s.ts.URL
+	return s
 }
 
 // Close aborts requests that are still waiting out the latency (on any
@@ -118,7 +185,8 @@ func (s *Server[F]) Requests() map[string]int {
 }
 
 // Count returns how many requests endpoint has received since the start or
-// the last [Server.ResetCounts].
+// the last [Server.ResetCounts], whatever became of them (faulted, refused
+// or answered).
 func (s *Server[F]) Count(endpoint string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -134,9 +202,9 @@ func (s *Server[F]) AddStatus(code int) {
 	s.statuses[code]++
 }
 
-// StatusCount returns how many answers with HTTP status code were counted
+// CountStatus returns how many answers with HTTP status code were counted
 // by [Server.AddStatus] since the start or the last [Server.ResetCounts].
-func (s *Server[F]) StatusCount(code int) int {
+func (s *Server[F]) CountStatus(code int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.statuses[code]
@@ -150,8 +218,10 @@ func (s *Server[F]) ResetCounts() {
 	clear(s.statuses)
 }
 
-// SetLatency makes [Server.Receive] delay every request received from now on
-// by d, before it takes a fault. Zero or negative disables it.
+// SetLatency makes [Server.Receive] delay every request received from now
+// on by d, before it takes a fault; the wait ends early, without an answer,
+// if the client goes away or the server is closed. Zero or negative
+// disables it.
 func (s *Server[F]) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -160,22 +230,23 @@ func (s *Server[F]) SetLatency(d time.Duration) {
 
 // FailNext queues f for the next n requests, to any endpoint, after the
 // faults queued before: FailNext(1, A) then FailNext(2, B) makes
-// [Server.Receive] return A once, then B twice, then the zero F again.
-// n <= 0 does nothing.
+// [Server.Receive] return A once, then B twice, then the zero F again, so
+// that the fake answers those requests with the fault instead of handling
+// them. n <= 0 does nothing, or empties the queue if the server was started
+// with [Options.ZeroClears]. It panics, whatever n is, on an f that
+// [Options.Known] rejects.
 func (s *Server[F]) FailNext(n int, f F) {
-	if n <= 0 {
-		return
+	if s.opts.Known != nil && !s.opts.Known(f) {
+		panic(fmt.Sprintf("apitest: FailNext: %v is not a known %T", f, f))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, faultRun[F]{fault: f, left: n})
-}
-
-// ClearFaults empties the fault queue.
-func (s *Server[F]) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
+	switch {
+	case n > 0:
+		s.faults = append(s.faults, faultRun[F]{fault: f, left: n})
+	case s.opts.ZeroClears:
+		s.faults = nil
+	}
 }
 
 // Drop closes the connection of w without answering; the client sees a

@@ -16,19 +16,20 @@ import (
 // fake is the smallest fake: every request is counted under its path and
 // answered with the fault it drew, as the status code (200 for none).
 type fake struct {
-	api apitest.Server[int]
+	api *apitest.Server[int]
 	url string
 }
 
-func newFake(t *testing.T) *fake {
+func newFake(t *testing.T, opts apitest.Options[int]) *fake {
 	f := &fake{}
-	f.url = f.api.Start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.api = apitest.Start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if fault := f.api.Receive(r, r.URL.Path); fault != 0 {
 			w.WriteHeader(fault)
 			return
 		}
 		io.WriteString(w, "ok")
-	}))
+	}), opts)
+	f.url = f.api.URL
 	t.Cleanup(f.api.Close)
 	return f
 }
@@ -47,33 +48,39 @@ func get(ctx context.Context, url string) (int, error) {
 }
 
 func TestFaultQueue(t *testing.T) {
+	zeroClears := apitest.Options[int]{ZeroClears: true}
 	tests := []struct {
 		name  string
+		opts  apitest.Options[int]
 		setup func(s *apitest.Server[int])
 		want  []int // status of successive requests
 	}{
-		{"none", func(s *apitest.Server[int]) {}, []int{200, 200}},
-		{"one", func(s *apitest.Server[int]) { s.FailNext(1, 500) }, []int{500, 200}},
-		{"runs queue up in order", func(s *apitest.Server[int]) {
+		{"none", apitest.Options[int]{}, func(s *apitest.Server[int]) {}, []int{200, 200}},
+		{"one", apitest.Options[int]{}, func(s *apitest.Server[int]) { s.FailNext(1, 500) }, []int{500, 200}},
+		{"runs queue up in order", apitest.Options[int]{}, func(s *apitest.Server[int]) {
 			s.FailNext(1, 500)
 			s.FailNext(2, 429)
 		}, []int{500, 429, 429, 200}},
-		{"n <= 0 does nothing", func(s *apitest.Server[int]) {
+		{"n <= 0 does nothing", apitest.Options[int]{}, func(s *apitest.Server[int]) {
 			s.FailNext(1, 500)
 			s.FailNext(0, 502)
 			s.FailNext(-3, 502)
 			s.FailNext(1, 429)
 		}, []int{500, 429, 200}},
-		{"ClearFaults empties the queue", func(s *apitest.Server[int]) {
+		{"ZeroClears: n = 0 empties the queue", zeroClears, func(s *apitest.Server[int]) {
 			s.FailNext(2, 500)
-			s.ClearFaults()
+			s.FailNext(0, 502)
 			s.FailNext(1, 429)
 		}, []int{429, 200}},
+		{"ZeroClears: n < 0 empties the queue", zeroClears, func(s *apitest.Server[int]) {
+			s.FailNext(2, 500)
+			s.FailNext(-1, 502)
+		}, []int{200}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t)
-			tt.setup(&f.api)
+			f := newFake(t, tt.opts)
+			tt.setup(f.api)
 			for i, want := range tt.want {
 				if got, err := get(t.Context(), f.url+"/"); err != nil || got != want {
 					t.Errorf("request %d: HTTP %d (%v), want %d", i, got, err, want)
@@ -83,8 +90,26 @@ func TestFaultQueue(t *testing.T) {
 	}
 }
 
+func TestKnownFaults(t *testing.T) {
+	f := newFake(t, apitest.Options[int]{Known: func(code int) bool { return code >= 400 }})
+	for _, n := range []int{1, 0, -1} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("FailNext(%d, 200) did not panic", n)
+				}
+			}()
+			f.api.FailNext(n, 200)
+		}()
+	}
+	f.api.FailNext(1, 503)
+	if got, err := get(t.Context(), f.url+"/"); err != nil || got != 503 {
+		t.Errorf("HTTP %d (%v), want the known fault 503", got, err)
+	}
+}
+
 func TestCounters(t *testing.T) {
-	f := newFake(t)
+	f := newFake(t, apitest.Options[int]{})
 	f.api.FailNext(1, 500)
 	for _, path := range []string{"/a", "/b", "/a"} {
 		if _, err := get(t.Context(), f.url+path); err != nil {
@@ -107,9 +132,9 @@ func TestCounters(t *testing.T) {
 		{"Count(/a)", f.api.Count("/a"), 2},
 		{"Count(/b)", f.api.Count("/b"), 1},
 		{"Count(/c) after changing the copy", f.api.Count("/c"), 0},
-		{"StatusCount(200)", f.api.StatusCount(200), 2},
-		{"StatusCount(0)", f.api.StatusCount(0), 1},
-		{"StatusCount(500)", f.api.StatusCount(500), 0},
+		{"CountStatus(200)", f.api.CountStatus(200), 2},
+		{"CountStatus(0)", f.api.CountStatus(0), 1},
+		{"CountStatus(500)", f.api.CountStatus(500), 0},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -118,8 +143,8 @@ func TestCounters(t *testing.T) {
 	}
 
 	f.api.ResetCounts()
-	if got := f.api.Requests(); got == nil || len(got) != 0 || f.api.StatusCount(200) != 0 {
-		t.Errorf("after ResetCounts: Requests() = %#v, StatusCount(200) = %d", got, f.api.StatusCount(200))
+	if got := f.api.Requests(); got == nil || len(got) != 0 || f.api.CountStatus(200) != 0 {
+		t.Errorf("after ResetCounts: Requests() = %#v, CountStatus(200) = %d", got, f.api.CountStatus(200))
 	}
 }
 
@@ -139,7 +164,7 @@ func TestLatency(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t)
+			f := newFake(t, apitest.Options[int]{})
 			f.api.SetLatency(tt.latency)
 			f.api.FailNext(1, 503)
 			ctx, cancel := context.WithCancel(t.Context())

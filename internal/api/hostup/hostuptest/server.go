@@ -165,7 +165,18 @@ type Server struct {
 	// e.g. "http://127.0.0.1:PORT/api/v2/".
 	URL string
 
-	api apitest.Server[Fault] // the listener, counters, latency and faults
+	// Controls gives the fake Close, Requests, Count, ResetCounts,
+	// SetLatency and FailNext (see [apitest.Server]): requests are counted
+	// under the Endpoint* constants, and FailNext takes the Fault constants
+	// and panics on any other value. Unlike the other fakes', FailNext with
+	// n <= 0 clears every queued fault. Set by [NewServer].
+	apitest.Controls[Fault]
+	// StatusCounter gives the fake CountStatus: every answer is counted
+	// under its HTTP status, injected faults included, and a connection
+	// closed without an answer under 0. Set by [NewServer].
+	apitest.StatusCounter
+
+	api *apitest.Server[Fault] // what the two above are, seen from the handler
 
 	mu          sync.Mutex
 	keys        map[string][]string
@@ -200,14 +211,13 @@ func NewServer() *Server {
 		nextRecord:  1,
 		now:         time.Now,
 	}
-	s.URL = s.api.Start(http.HandlerFunc(s.serve)) + "/api/v2/"
+	s.api = apitest.Start(http.HandlerFunc(s.serve), apitest.Options[Fault]{
+		Known:      func(f Fault) bool { return f >= FaultRateLimit && f <= FaultDropResponse },
+		ZeroClears: true,
+	})
+	s.Controls, s.StatusCounter, s.URL = s.api, s.api, s.api.URL+"/api/v2/"
 	return s
 }
-
-// Close aborts requests still waiting out an injected latency, shuts the
-// server down and blocks until all requests have finished. Calling it more
-// than once is harmless.
-func (s *Server) Close() { s.api.Close() }
 
 // AddKey makes key a valid Bearer token with the scopes of [ScopesACME].
 func (s *Server) AddKey(key string) { s.AddKeyWithScopes(key, ScopesACME...) }
@@ -372,43 +382,6 @@ func RecordFromRR(rr libdns.RR) (Record, error) {
 		r.Value = strings.TrimSuffix(f[3], ".")
 	}
 	return r, nil
-}
-
-// Requests returns a copy of the request counters, keyed by the Endpoint*
-// constants. Endpoints that received no request are absent.
-func (s *Server) Requests() map[string]int { return s.api.Requests() }
-
-// Count returns how many requests endpoint (one of the Endpoint* constants)
-// has received since the start or the last [Server.ResetCounts].
-func (s *Server) Count(endpoint string) int { return s.api.Count(endpoint) }
-
-// CountStatus returns how many answers with HTTP status code the fake has
-// sent since the start or the last [Server.ResetCounts]. Connections closed
-// without an answer are counted under 0.
-func (s *Server) CountStatus(code int) int { return s.api.StatusCount(code) }
-
-// ResetCounts sets all request and status counters to zero.
-func (s *Server) ResetCounts() { s.api.ResetCounts() }
-
-// SetLatency delays every request received from now on by d before it is
-// handled (and before any injected fault). Zero or negative disables it.
-// The wait ends early if the client goes away or the server is closed.
-func (s *Server) SetLatency(d time.Duration) { s.api.SetLatency(d) }
-
-// FailNext makes the next n requests, to any endpoint, fail with f instead
-// of being handled normally; later requests are handled normally again.
-// Calls queue up: FailNext(1, A) then FailNext(2, B) fails one request with
-// A, then two with B. n <= 0 clears every queued fault. It panics on an
-// unknown Fault.
-func (s *Server) FailNext(n int, f Fault) {
-	if f < FaultRateLimit || f > FaultDropResponse {
-		panic(fmt.Sprintf("hostuptest: FailNext: unknown fault %d", int(f)))
-	}
-	if n <= 0 {
-		s.api.ClearFaults()
-		return
-	}
-	s.api.FailNext(n, f)
 }
 
 // SetRateLimit allows limit requests per fixed window (the first window

@@ -91,7 +91,8 @@ type Record struct {
 }
 
 // Fault is a failure the fake can inject in place of a normal response;
-// see [Server.FailNext].
+// see [Server.FailNext]. A request answered with a fault never changes
+// state.
 type Fault int
 
 const (
@@ -154,7 +155,13 @@ type Server struct {
 	// e.g. "http://127.0.0.1:PORT/api/v2/".
 	URL string
 
-	api apitest.Server[Fault] // the listener, counters, latency and faults
+	// Controls gives the fake Close, Requests, Count, ResetCounts,
+	// SetLatency and FailNext (see [apitest.Server]): requests are counted
+	// under the Endpoint* constants, and FailNext takes the Fault constants
+	// and panics on any other value. Set by [NewServer].
+	apitest.Controls[Fault]
+
+	api *apitest.Server[Fault] // what Controls is, seen from the handler
 
 	mu           sync.Mutex
 	keys         map[string]bool
@@ -177,14 +184,12 @@ func NewServer() *Server {
 		rejectEmpty: true,
 		rejectDups:  true,
 	}
-	s.URL = s.api.Start(http.HandlerFunc(s.serve)) + "/api/v2/"
+	s.api = apitest.Start(http.HandlerFunc(s.serve), apitest.Options[Fault]{
+		Known: func(f Fault) bool { return f >= FaultRateLimit && f <= FaultDropConnection },
+	})
+	s.Controls, s.URL = s.api, s.api.URL+"/api/v2/"
 	return s
 }
-
-// Close aborts requests that are still waiting out an injected latency,
-// shuts the server down and blocks until all requests have finished.
-// Calling it more than once is harmless.
-func (s *Server) Close() { s.api.Close() }
 
 // AddKey makes key a valid value of the API-Key header.
 func (s *Server) AddKey(key string) {
@@ -268,34 +273,6 @@ func (s *Server) Zones() map[string][]libdns.RR {
 		zones[name+"."] = rrs
 	}
 	return zones
-}
-
-// Requests returns a copy of the request counters, keyed by the Endpoint*
-// constants. Endpoints that received no request are absent.
-func (s *Server) Requests() map[string]int { return s.api.Requests() }
-
-// Count returns how many requests endpoint (one of the Endpoint* constants)
-// has received since the start or the last [Server.ResetCounts].
-func (s *Server) Count(endpoint string) int { return s.api.Count(endpoint) }
-
-// ResetCounts sets all request counters to zero.
-func (s *Server) ResetCounts() { s.api.ResetCounts() }
-
-// SetLatency delays every request received from now on by d before it is
-// handled (and before any injected fault). Zero or negative disables it.
-// The wait ends early if the client goes away or the server is closed.
-func (s *Server) SetLatency(d time.Duration) { s.api.SetLatency(d) }
-
-// FailNext makes the next n requests, to any endpoint, fail with f instead
-// of being handled; later requests are handled normally again. Calls queue
-// up: FailNext(1, A) then FailNext(2, B) fails one request with A, then two
-// with B. A faulted request never changes state. n <= 0 does nothing; it
-// panics on an unknown Fault.
-func (s *Server) FailNext(n int, f Fault) {
-	if f < FaultRateLimit || f > FaultDropConnection {
-		panic(fmt.Sprintf("mijnhosttest: FailNext: unknown fault %d", int(f)))
-	}
-	s.api.FailNext(n, f)
 }
 
 // SetStringStatus switches error bodies between the numeric form

@@ -155,7 +155,8 @@ type Domain struct {
 }
 
 // Fault is a failure the fake can inject in place of a normal response;
-// see [Server.FailNext].
+// see [Server.FailNext]. A request answered with a fault never changes
+// state.
 type Fault int
 
 const (
@@ -220,7 +221,13 @@ type Server struct {
 	// URL is the API base URL, "http://127.0.0.1:PORT/v2/".
 	URL string
 
-	api apitest.Server[Fault] // the listener, counters, latency and faults
+	// Controls gives the fake Close, Requests, Count, ResetCounts,
+	// SetLatency and FailNext (see [apitest.Server]): requests are counted
+	// under the Endpoint* constants, and FailNext takes the Fault constants
+	// and panics on any other value. Set by [NewServer].
+	apitest.Controls[Fault]
+
+	api *apitest.Server[Fault] // what Controls is, seen from the handler
 
 	mu          sync.Mutex
 	keys        map[string]map[Permission]bool // nil map: every permission
@@ -251,14 +258,12 @@ func NewServer() *Server {
 		domains:  map[string]*domain{},
 		nextID:   1000,
 	}
-	s.URL = s.api.Start(http.HandlerFunc(s.serve)) + "/v2/"
+	s.api = apitest.Start(http.HandlerFunc(s.serve), apitest.Options[Fault]{
+		Known: func(f Fault) bool { return f >= FaultRateLimit && f <= FaultDropConnection },
+	})
+	s.Controls, s.URL = s.api, s.api.URL+"/v2/"
 	return s
 }
-
-// Close aborts requests still waiting out an injected latency, shuts the
-// server down and waits for all requests to finish. Calling it more than
-// once is harmless.
-func (s *Server) Close() { s.api.Close() }
 
 // AddAPIKey makes key valid for "Authorization: ApiKey <key>". With no
 // permissions the key may do everything; otherwise only what perms allow
@@ -528,34 +533,12 @@ func unescapeTXT(s string) string {
 	return b.String()
 }
 
-// Requests returns a copy of the request counters, keyed by the Endpoint*
-// constants. Endpoints that received no request are absent.
-func (s *Server) Requests() map[string]int { return s.api.Requests() }
-
-// Count returns how many requests endpoint (an Endpoint* constant) has
-// received since the start or the last [Server.ResetCounts].
-func (s *Server) Count(endpoint string) int { return s.api.Count(endpoint) }
-
-// StatusCount returns how many answers had HTTP status code (injected
-// faults included; a dropped connection has none).
-func (s *Server) StatusCount(code int) int { return s.api.StatusCount(code) }
-
-// ResetCounts sets all request and status counters to zero.
-func (s *Server) ResetCounts() { s.api.ResetCounts() }
-
-// SetLatency delays every request received from now on by d before it is
-// handled (and before any injected fault). Zero or negative disables it.
-func (s *Server) SetLatency(d time.Duration) { s.api.SetLatency(d) }
-
-// FailNext makes the next n requests, to any endpoint, fail with f instead
-// of being handled. Calls queue up. A faulted request never changes state.
-// n <= 0 does nothing; it panics on an unknown Fault.
-func (s *Server) FailNext(n int, f Fault) {
-	if f < FaultRateLimit || f > FaultDropConnection {
-		panic(fmt.Sprintf("realtimeregistertest: FailNext: unknown fault %d", int(f)))
-	}
-	s.api.FailNext(n, f)
-}
+// StatusCount returns how many answers had HTTP status code since the start
+// or the last ResetCounts (injected faults included; a dropped connection
+// has none). It is [apitest.Server.CountStatus] under the name this fake's
+// callers use: the fake does not embed [apitest.StatusCounter], which would
+// add CountStatus to its methods.
+func (s *Server) StatusCount(code int) int { return s.api.CountStatus(code) }
 
 // SetListErrors switches the inner values of DnsConfigurationException's
 // "errors" from the documented strings to lists of strings, the form RTR's

@@ -122,7 +122,8 @@ func Parse(raw json.RawMessage) Record {
 }
 
 // Fault is a failure the fake can inject in place of a normal response;
-// see [Server.FailNext].
+// see [Server.FailNext]. A request answered with a fault never changes
+// state.
 type Fault int
 
 const (
@@ -170,7 +171,13 @@ type Server struct {
 	// URL is the API endpoint, ending in "/", e.g. "http://127.0.0.1:PORT/".
 	URL string
 
-	api apitest.Server[Fault] // the listener, counters, latency and faults
+	// Controls gives the fake Close, Requests, Count, ResetCounts,
+	// SetLatency and FailNext (see [apitest.Server]): requests are counted
+	// under the Endpoint* constants, and FailNext takes the Fault constants
+	// and panics on any other value. Set by [NewServer].
+	apitest.Controls[Fault]
+
+	api *apitest.Server[Fault] // what Controls is, seen from the handler
 
 	mu       sync.Mutex
 	creds    map[string]string // uid -> hash
@@ -189,18 +196,15 @@ func NewServer() *Server {
 		domains:  make(map[string]*domain),
 		ipv4Only: true,
 	}
-	base := s.api.Start(s)
-	s.URL = base + "/"
-	if ap, err := netip.ParseAddrPort(strings.TrimPrefix(base, "http://")); err == nil && !ap.Addr().Unmap().Is4() {
+	s.api = apitest.Start(s, apitest.Options[Fault]{
+		Known: func(f Fault) bool { return f >= FaultRateLimit && f <= FaultDropConnection },
+	})
+	s.Controls, s.URL = s.api, s.api.URL+"/"
+	if ap, err := netip.ParseAddrPort(strings.TrimPrefix(s.api.URL, "http://")); err == nil && !ap.Addr().Unmap().Is4() {
 		s.ipv4Only = false // an IPv6-only host: IPv4 clients could not reach the fake at all
 	}
 	return s
 }
-
-// Close aborts requests that are still waiting out an injected latency,
-// shuts the server down and blocks until all requests have finished.
-// Calling it more than once is harmless.
-func (s *Server) Close() { s.api.Close() }
 
 // AddCredentials makes the pair uid and hash valid; a uid has one hash.
 func (s *Server) AddCredentials(uid, hash string) {
@@ -279,33 +283,6 @@ func (s *Server) Zones() map[string][]libdns.RR {
 		zones[name+"."] = rrs
 	}
 	return zones
-}
-
-// Requests returns a copy of the request counters, keyed by the Endpoint*
-// constants. Endpoints that received no request are absent.
-func (s *Server) Requests() map[string]int { return s.api.Requests() }
-
-// Count returns how many requests endpoint (one of the Endpoint* constants)
-// has received since the start or the last [Server.ResetCounts].
-func (s *Server) Count(endpoint string) int { return s.api.Count(endpoint) }
-
-// ResetCounts sets all request counters to zero.
-func (s *Server) ResetCounts() { s.api.ResetCounts() }
-
-// SetLatency delays every request received from now on by d before it is
-// handled (and before any injected fault). Zero or negative disables it. The
-// wait ends early if the client goes away or the server is closed.
-func (s *Server) SetLatency(d time.Duration) { s.api.SetLatency(d) }
-
-// FailNext makes the next n requests, whatever they are, fail with f
-// instead of being handled; later requests are handled normally again.
-// Calls queue up. A faulted request never changes state. n <= 0 does
-// nothing; it panics on an unknown Fault.
-func (s *Server) FailNext(n int, f Fault) {
-	if f < FaultRateLimit || f > FaultDropConnection {
-		panic(fmt.Sprintf("xyntatest: FailNext: unknown fault %d", int(f)))
-	}
-	s.api.FailNext(n, f)
 }
 
 // DropOnWrite makes the next n accepted edit-dns-zone calls silently store
