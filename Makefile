@@ -1,38 +1,52 @@
 GO ?= go
 
-.PHONY: test demo build tools vet fmt-check bench
+# The modules, each tested on its own (GOWORK=off) with the versions its
+# own go.mod selects, as its users build it. go.work joins them for editing.
+MODULES := . caddymodule legoprovider conformance e2e
+
+.PHONY: test demo build tools clients vet fmt-check bench
 
 ## build: the acme-dns-hook binary in bin/
 build:
-	$(GO) build -o bin/acme-dns-hook ./cmd/acme-dns-hook
+	GOWORK=off $(GO) build -o bin/acme-dns-hook ./cmd/acme-dns-hook
 
-## test: every test, with the race detector, plus libdns's conformance suite.
-## The end-to-end tests also need certbot and dehydrated on PATH
-## (Debian: apt-get install certbot dehydrated); the lego CLI is built here.
-test: fmt-check vet tools
-	$(GO) test -race -count=1 -timeout 30m ./...
-	cd conformance && $(GO) test -race -count=1 ./...
+## test: every test of every module, with the race detector: unit tests,
+## libdns's conformance suite, and the end-to-end runs with Pebble and real
+## ACME clients (lego CLI built here; certbot and dehydrated installed by
+## `make clients` when missing).
+test: fmt-check vet tools clients
+	@set -e; for m in $(MODULES); do \
+		echo "== go test $$m"; \
+		(cd $$m && GOWORK=off $(GO) test -race -count=1 -timeout 40m ./...); \
+	done
 
 ## demo: the main job end to end on the built-in local stack
 demo: build tools
-	$(GO) run ./internal/cmd/demo -hook bin/acme-dns-hook -lego bin/lego
+	$(GO) run ./e2e/cmd/demo -hook bin/acme-dns-hook -lego bin/lego
 
 ## bench: certificates through every solver on the local stack, against lego's
 ## built-in mijn.host provider; rewrites BENCHMARKS.md and its chart. Takes
-## about 40 minutes (lego's client waits); `go run ./internal/cmd/bench -quick`
+## about 40 minutes (lego's client waits); `go run ./e2e/cmd/bench -quick`
 ## is a smoke run. Not part of `make test`.
 bench:
-	$(GO) run ./internal/cmd/bench -go $(GO)
+	$(GO) run ./e2e/cmd/bench -go $(GO)
 
 ## tools: the ACME client CLIs the end-to-end tests run, at pinned versions
 tools: bin/lego
 
 bin/lego: tools/go.mod tools/go.sum
-	cd tools && $(GO) build -o ../bin/lego github.com/go-acme/lego/v4/cmd/lego
+	cd tools && GOWORK=off $(GO) build -o ../bin/lego github.com/go-acme/lego/v4/cmd/lego
+
+## clients: certbot and dehydrated from Debian's packages, when missing
+clients:
+	@if ! command -v certbot >/dev/null || ! command -v dehydrated >/dev/null; then \
+		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends certbot dehydrated curl openssl >/dev/null; \
+	fi
 
 vet:
-	$(GO) vet ./...
-	cd conformance && $(GO) vet ./...
+	@set -e; for m in $(MODULES); do (cd $$m && GOWORK=off $(GO) vet ./...); done
 
 fmt-check:
 	@out="$$(gofmt -l . )"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -11,11 +11,11 @@ import (
 	"github.com/acme-dns-hook/acme-dns-hook/libdns/realtimeregister"
 )
 
-// TestRealtimeRegister runs libdnstest against the Realtime Register fake,
+// TestRealtimeRegisterAuthModesAndPremiumTwin runs libdnstest against the Realtime Register fake,
 // once per way of authenticating, on a zone that has records of its own
 // (which must survive byte for byte) and a PREMIUM twin the provider must
 // leave alone.
-func TestRealtimeRegister(t *testing.T) {
+func TestRealtimeRegisterAuthModesAndPremiumTwin(t *testing.T) {
 	tests := []struct {
 		name string
 		auth func(*realtimeregister.Provider)
@@ -45,7 +45,7 @@ func TestRealtimeRegister(t *testing.T) {
 				Records: []rtrtest.Record{{Name: "example.com", Type: "A", Content: "192.0.2.99", TTL: 600}}})
 			fake.AddDomain(rtrtest.Domain{Name: "example.com", ZoneID: id})
 			fake.AddZone(rtrtest.Zone{Name: "example.net"})
-			p := &realtimeregister.Provider{APIURL: fake.URL, Retry: fastRetry}
+			p := &realtimeregister.Provider{APIURL: fake.URL}
 			tt.auth(p)
 
 			suite := libdnstest.NewTestSuite(p, "example.com.")

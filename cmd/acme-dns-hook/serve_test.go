@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/providertest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 )
 
@@ -41,12 +41,48 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startHandler serves the handler serve builds, on a solver for a fresh
-// local stack (without Pebble), as `acme-dns-hook serve` would.
-func startHandler(t *testing.T) (*localstack.Stack, *httptest.Server, *syncBuffer) {
+// startStack starts the mijn.host fake seeded with providertest's zone
+// and a DNS server serving it, and returns them with the environment a
+// hook process needs on them.
+func startStack(t *testing.T) (*mijnhosttest.Server, []string) {
 	t.Helper()
-	stack, lines := startStack(t, false)
-	env := settings.Env(envFunc(lines))
+	stack, err := providertest.Start("mijnhost", providertest.Zone, providertest.Seed(), []string{"example.net"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stack.Close)
+	return stack.Fake.(*mijnhosttest.Server), append(stack.Env(), "ACME_HOOK_LOCK_DIR="+t.TempDir(), "ACME_HOOK_POLLING_INTERVAL=1")
+}
+
+// envFunc turns KEY=VALUE lines into a settings.Env; later lines win.
+func envFunc(lines []string) settings.Env {
+	return func(k string) (string, bool) {
+		for i := len(lines) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(lines[i], k+"="); ok {
+				return v, true
+			}
+		}
+		return "", false
+	}
+}
+
+// challenges returns the _acme-challenge TXT values in the zone, by name.
+func challenges(fake *mijnhosttest.Server, zone string) map[string][]string {
+	out := map[string][]string{}
+	for _, r := range fake.Records(zone) {
+		if r.Type == "TXT" && strings.HasPrefix(r.Name, "_acme-challenge.") {
+			out[r.Name] = append(out[r.Name], r.Value)
+		}
+	}
+	return out
+}
+
+// startHandler serves the handler serve builds, on a solver for a fresh
+// fake and DNS server, as `acme-dns-hook serve` would.
+func startHandler(t *testing.T) (*mijnhosttest.Server, *httptest.Server, *syncBuffer) {
+	t.Helper()
+	stack, lines := startStack(t)
+	env := envFunc(lines)
 	spec, err := providers.Select("", env)
 	if err != nil {
 		t.Fatal(err)
@@ -159,9 +195,9 @@ func TestServeHandler(t *testing.T) {
 					t.Fatalf("setup %s %s: %d %s", r.method, r.path, resp.StatusCode, body)
 				}
 			}
-			stack.MijnHost.ResetCounts()
+			stack.ResetCounts()
 			if tt.fault != 0 {
-				stack.MijnHost.FailNext(10, tt.fault)
+				stack.FailNext(10, tt.fault)
 			}
 			resp, body := do(t, srv, tt.req)
 			if resp.StatusCode != tt.wantStatus {
@@ -180,7 +216,7 @@ func TestServeHandler(t *testing.T) {
 			if h := tt.wantHeader; h[0] != "" && resp.Header.Get(h[0]) != h[1] {
 				t.Errorf("header %s: %q, want %q", h[0], resp.Header.Get(h[0]), h[1])
 			}
-			for _, secret := range []string{localstack.APIKey, servePass} {
+			for _, secret := range []string{mijnhosttest.SeedKey, servePass} {
 				if strings.Contains(body, secret) || strings.Contains(log.String(), secret) {
 					t.Errorf("a secret shows in the reply or the log:\nreply %s\nlog %s", body, log.String())
 				}
@@ -189,12 +225,12 @@ func TestServeHandler(t *testing.T) {
 			if want == nil {
 				want = map[string][]string{}
 			}
-			if got := challenges(stack, localstack.Zone); fmt.Sprint(got) != fmt.Sprint(want) {
+			if got := challenges(stack, providertest.Zone); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("challenge records %v, want %v", got, want)
 			}
 			if tt.wantStatus != 200 {
 				for _, e := range []string{mijnhosttest.EndpointPutRecords, mijnhosttest.EndpointPatchRecord} {
-					if n := stack.MijnHost.Count(e); n != 0 {
+					if n := stack.Count(e); n != 0 {
 						t.Errorf("a refused request changed the zone: %d × %s", n, e)
 					}
 				}
@@ -207,7 +243,7 @@ func TestServeHandler(t *testing.T) {
 }
 
 func TestServeNeedsCredentials(t *testing.T) {
-	_, env := startStack(t, false)
+	_, env := startStack(t)
 	tests := []struct {
 		name string
 		env  []string
@@ -235,7 +271,7 @@ func TestServeNeedsCredentials(t *testing.T) {
 			if strings.Contains(stderr.String(), "serving") {
 				t.Errorf("serve started listening: %q", stderr.String())
 			}
-			if strings.Contains(stderr.String(), servePass) || strings.Contains(stderr.String(), localstack.APIKey) {
+			if strings.Contains(stderr.String(), servePass) || strings.Contains(stderr.String(), mijnhosttest.SeedKey) {
 				t.Errorf("stderr shows a secret: %q", stderr.String())
 			}
 		})

@@ -140,3 +140,23 @@ func Help() string {
 	}
 	return b.String()
 }
+
+// Table is README's table of provider d's settings, in Markdown: each
+// setting's environment variable, its libdns/Caddy key and its help, then
+// the rule between credentials, if any.
+func Table(d *settings.Descriptor) string {
+	var b strings.Builder
+	b.WriteString("| variable (also `_FILE`) | libdns / Caddy field | meaning |\n|---|---|---|\n")
+	for i := range d.Settings {
+		s := &d.Settings[i]
+		meaning := s.Describe()
+		if s.Secret {
+			meaning += "; secret: never printed"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", d.EnvName(s), s.Key, meaning)
+	}
+	if r := d.Rule(settings.Keys); r != "" {
+		fmt.Fprintf(&b, "\nCredentials: %s.\n", r)
+	}
+	return b.String()
+}

@@ -488,10 +488,10 @@ func (s *Setting) Describe() string {
 		b.WriteString(": true or false")
 	}
 	if s.Default != "" {
-		fmt.Fprintf(&b, " (default %s)", s.Default)
+		fmt.Fprintf(&b, "; default %s", s.Default)
 	}
 	if s.Required {
-		b.WriteString(" (required)")
+		b.WriteString("; required")
 	}
 	return b.String()
 }

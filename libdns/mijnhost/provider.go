@@ -57,7 +57,7 @@ var descriptor = &settings.Descriptor{
 	Settings: []settings.Setting{
 		{Key: "api_key", Secret: true, Required: true, Help: "the API key from the mijn.host control panel (API Access)"},
 		{Key: "api_url", Default: mijnhost.DefaultURL, Help: "the API root"},
-		{Key: "ttl", Kind: settings.Seconds, Min: 1, Max: 86400, Default: "120", Help: "the TTL of challenge records in seconds"},
+		{Key: "ttl", Kind: settings.Seconds, Min: 1, Max: 86400, Default: "120", Help: "the TTL of challenge records"},
 	},
 	New: func() any { return new(Provider) },
 }

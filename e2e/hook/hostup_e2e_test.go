@@ -1,4 +1,4 @@
-package main
+package hook
 
 // End-to-end tests of the HostUp provider: real certificates from the local
 // Pebble CA, with DNS-01 answered at the fake HostUp API (whose active
@@ -17,6 +17,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"net/http"
 	"testing"
 	"time"
@@ -26,8 +27,8 @@ import (
 	"github.com/go-acme/lego/v4/lego"
 	"github.com/go-acme/lego/v4/registration"
 
+	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/hostup/hostuptest"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/legoprovider"
 	"github.com/acme-dns-hook/acme-dns-hook/libdns/hostup"
 )
@@ -47,13 +48,13 @@ func TestHostUpLegoCLIWildcardCertificate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			stack := newStack(t, localstack.Options{Provider: "hostup", CA: true})
-			fake := stack.HostUp()
+			fake := stack.Fake.(*hostuptest.Server)
 			before := stack.Fake.Snapshot(localstack.Zone)
 			if tt.setup != nil {
 				tt.setup(fake)
 			}
 			out := obtain(t, newE2E(t, stack, hookEnv(t, stack)), legoExec(), wildcardNames)
-			assertNoSecrets(t, out, localstack.APIKey)
+			assertNoSecrets(t, out, mijnhosttest.SeedKey)
 			t.Logf("HostUp API requests %v, %d answered 429", fake.Requests(), fake.CountStatus(http.StatusTooManyRequests))
 			// Two values at one name: two creates and two deletes by id.
 			if c, d := fake.CountStatus(http.StatusCreated), fake.CountStatus(http.StatusNoContent); c != 2 || d != 2 {
@@ -75,14 +76,14 @@ func TestHostUpLegoCLIWildcardCertificate(t *testing.T) {
 func TestHostUpRateLimitStormTenNames(t *testing.T) {
 	t.Parallel() // LEGO_DISABLE_CNAME_SUPPORT is set by TestMain
 	stack := newStack(t, localstack.Options{Provider: "hostup", CA: true})
-	fake := stack.HostUp()
+	fake := stack.Fake.(*hostuptest.Server)
 	before := stack.Fake.Snapshot(localstack.Zone)
 	// Two requests a second: a client that waits out each 429 properly
 	// still has one answer in three refused.
 	fake.SetRateLimit(2, time.Second)
 
 	p, err := legoprovider.NewDNSProviderConfig(&legoprovider.Config{
-		Records:            &hostup.Provider{APIKey: localstack.APIKey, APIURL: fake.URL}, // default retry budget
+		Records:            &hostup.Provider{APIKey: mijnhosttest.SeedKey, APIURL: fake.URL}, // default retry budget
 		TTL:                60,
 		PollingInterval:    200 * time.Millisecond,
 		PropagationTimeout: time.Minute,
@@ -139,7 +140,7 @@ func TestHostUpRateLimitStormTenNames(t *testing.T) {
 // present/cleanup pair in process against the HostUp fake.
 func TestHostUpHookCommands(t *testing.T) {
 	stack := newStack(t, localstack.Options{Provider: "hostup", Zones: []string{"example.net"}})
-	stack.HostUp().SetPendingFor(0)
+	stack.Fake.(*hostuptest.Server).SetPendingFor(0)
 	before := stack.Fake.Snapshot(localstack.Zone)
 	const value = "hostup-digest-0123456789abcdefghijklmnopqrs"
 	runCommands(t, hookEnv(t, stack, "ACME_HOOK_PROPAGATION_TIMEOUT=20"), []commandTest{
@@ -160,14 +161,14 @@ func TestHostUpHookCommands(t *testing.T) {
 func TestHostUpHookFailsLoudly(t *testing.T) {
 	t.Parallel()
 	hookFailures[*hostuptest.Server]{
-		provider: "hostup", fake: (*localstack.Stack).HostUp,
-		secrets: []string{localstack.APIKey, "hostup-wrong-key-0000"},
+		provider: "hostup", fake: func(s *localstack.Stack) *hostuptest.Server { return s.Fake.(*hostuptest.Server) },
+		secrets: []string{mijnhosttest.SeedKey, "hostup-wrong-key-0000"},
 		rows: []hookFailure[*hostuptest.Server]{
 			{name: "unknown key", env: []string{"HOSTUP_API_KEY=hostup-wrong-key-0000"},
 				want: []string{"API key was rejected (check HOSTUP_API_KEY / api_key)", "HTTP 401: unauthorized"}},
-			{name: "key without write:dns", setup: func(f *hostuptest.Server) { f.AddKeyWithScopes(localstack.APIKey, "read:dns", "read:domains") },
+			{name: "key without write:dns", setup: func(f *hostuptest.Server) { f.AddKeyWithScopes(mijnhosttest.SeedKey, "read:dns", "read:domains") },
 				want: []string{"HTTP 403: forbidden", "lacks the scope write:dns", "keys used for ACME need read:dns, write:dns, read:domains"}},
-			{name: "key without read:domains", setup: func(f *hostuptest.Server) { f.AddKeyWithScopes(localstack.APIKey, "read:dns", "write:dns") },
+			{name: "key without read:domains", setup: func(f *hostuptest.Server) { f.AddKeyWithScopes(mijnhosttest.SeedKey, "read:dns", "write:dns") },
 				want: []string{"HTTP 403: forbidden", "lacks the scope read:domains"}},
 			{name: "zone full", setup: func(f *hostuptest.Server) { f.SetRecordLimit(len(localstack.Seed())) },
 				want: []string{fmt.Sprintf("zone example.test. would hold %d records, but HostUp allows at most %d per zone", len(localstack.Seed())+1, len(localstack.Seed()))},
@@ -184,10 +185,10 @@ func TestHostUpHookFailsLoudly(t *testing.T) {
 // HOSTUP_* variables and presents and cleans up one challenge at the fake.
 func TestHostUpLegoProviderFromEnv(t *testing.T) {
 	stack := newStack(t, localstack.Options{Provider: "hostup"})
-	fake := stack.HostUp()
+	fake := stack.Fake.(*hostuptest.Server)
 	before := stack.Fake.Snapshot(localstack.Zone)
 	for k, v := range map[string]string{
-		"ACME_HOOK_PROVIDER": "hostup", "HOSTUP_API_KEY": localstack.APIKey, "HOSTUP_API_URL": fake.URL,
+		"ACME_HOOK_PROVIDER": "hostup", "HOSTUP_API_KEY": mijnhosttest.SeedKey, "HOSTUP_API_URL": fake.URL,
 		"HOSTUP_TTL": "300", "HOSTUP_PROPAGATION_TIMEOUT": "90", "HOSTUP_POLLING_INTERVAL": "5",
 	} {
 		t.Setenv(k, v)

@@ -1,4 +1,4 @@
-package main
+package hook
 
 // Helpers shared by the tests of every ACME client and every provider: the
 // local stack and the environments of hook and client processes, running
@@ -11,6 +11,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
+	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 )
 
 // clientTimeout bounds one run of an ACME client.
@@ -266,7 +267,7 @@ func runCommands(t *testing.T, env []string, tests []commandTest) {
 				t.Errorf("%v output lacks %q:\n%s", tt.args, w, stdout.String())
 			}
 		}
-		if strings.Contains(stdout.String()+stderr.String(), localstack.APIKey) {
+		if strings.Contains(stdout.String()+stderr.String(), mijnhosttest.SeedKey) {
 			t.Errorf("%v shows the API key", tt.args)
 		}
 	}

@@ -32,8 +32,8 @@ import (
 	"github.com/caddyserver/certmagic"
 	legolog "github.com/go-acme/lego/v4/log"
 
+	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/legoprovider"
 )
 
@@ -63,7 +63,7 @@ func main() {
 	flag.IntVar(&o.slow50, "slow-repeats-50", 1, "runs of the 50-name workload for the slow solvers")
 	flag.BoolVar(&o.quick, "quick", false, "smoke run: 1 and 2 names, one run each, short zone benchmark; writes files only with -out")
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "the Markdown report to write (\"\" to write none)")
-	flag.StringVar(&o.chart, "chart", "internal/cmd/bench/walltime.svg", "the SVG chart to write, referenced from -out by this path")
+	flag.StringVar(&o.chart, "chart", "e2e/cmd/bench/walltime.svg", "the SVG chart to write, referenced from -out by this path")
 	flag.StringVar(&o.goCmd, "go", "go", "the go command, to run the zone engine's benchmark")
 	flag.BoolVar(&o.zoneBench, "zonebench", true, "also run go test -bench for the zone engine")
 	flag.StringVar(&o.solvers, "solvers", "", "comma-separated solver keys to run (default all: "+strings.Join(solverKeys, ",")+")")
@@ -81,7 +81,7 @@ func main() {
 		}
 	}
 	o.writeResults = o.out != ""
-	o.cmdLine = strings.TrimSpace("go run ./internal/cmd/bench " + strings.Join(os.Args[1:], " "))
+	o.cmdLine = strings.TrimSpace("go run ./e2e/cmd/bench " + strings.Join(os.Args[1:], " "))
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -161,7 +161,7 @@ func run(o options) error {
 	fmt.Printf("bench: %s\n", o.cmdLine)
 	fmt.Printf("bench: %s, API latency %v per request\n", facts.summary(), o.latency)
 	fmt.Printf("bench: Pebble: %s\n", facts.pebble)
-	stack.MijnHost.SetLatency(o.latency)
+	stack.Fake.(*mijnhosttest.Server).SetLatency(o.latency)
 
 	res := &results{opts: o, facts: facts, solvers: solvers, workloads: wls}
 	// Warm every solver up once, untimed: the first certificate of a process
@@ -257,7 +257,7 @@ func seedExtraZones(stack *localstack.Stack) {
 		for _, rr := range localstack.Seed() {
 			recs = append(recs, mijnhosttest.Record{Type: rr.Type, Name: rr.Name, Value: rr.Data, TTL: int(rr.TTL / time.Second)})
 		}
-		stack.MijnHost.AddDomain(z, recs...)
+		stack.Fake.(*mijnhosttest.Server).AddDomain(z, recs...)
 	}
 }
 
@@ -298,12 +298,12 @@ func (e *env) measure(s *solver, wl workload, tag string, discarded *int) (runRe
 			return runResult{}, fmt.Errorf("setting up: %w", err)
 		}
 		s.m.reset()
-		e.stack.MijnHost.ResetCounts()
+		e.stack.Fake.(*mijnhosttest.Server).ResetCounts()
 		start := time.Now()
 		certPEM, err := obtain()
 		wall := time.Since(start)
 		cancel()
-		r := runResult{wall: wall, m: s.m.read(), requests: e.stack.MijnHost.Requests()}
+		r := runResult{wall: wall, m: s.m.read(), requests: e.stack.Fake.(*mijnhosttest.Server).Requests()}
 		if err != nil {
 			return r, err
 		}
@@ -469,13 +469,13 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// pebbleSettings states how the stack's Pebble runs (internal/pebbletest),
+// pebbleSettings states how the stack's Pebble runs (e2e/pebbletest),
 // reading back the environment it set.
 func pebbleSettings() string {
 	var env []string
 	for _, k := range []string{"PEBBLE_VA_NOSLEEP", "PEBBLE_WFE_NONCEREJECT", "PEBBLE_AUTHZREUSE", "PEBBLE_VA_ALWAYS_VALID"} {
 		env = append(env, k+"="+os.Getenv(k))
 	}
-	return "in-process pebble/v2 v2.10.1 (internal/pebbletest), " + strings.Join(env, " ") +
+	return "in-process pebble/v2 v2.10.1 (e2e/pebbletest), " + strings.Join(env, " ") +
 		", no Retry-After on authorizations and orders, ECDSA issuer chain of 1, DNS-01 validated over TCP against the local DNS server"
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"io"
 	"os"
 	"os/exec"
@@ -20,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
+	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 )
 
 func main() {
@@ -118,8 +119,8 @@ func run(hook, lego string) error {
 		return fmt.Errorf("the zone after issuance differs from the zone before")
 	}
 	fmt.Println("    identical to the zone before: every record intact, no challenge record left")
-	if stack.MijnHost != nil {
-		step("mijn.host API requests: %v", stack.MijnHost.Requests())
+	if stack.Fake.(*mijnhosttest.Server) != nil {
+		step("mijn.host API requests: %v", stack.Fake.(*mijnhosttest.Server).Requests())
 	}
 	return nil
 }

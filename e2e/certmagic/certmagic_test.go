@@ -1,4 +1,4 @@
-package mijnhost_test
+package certmagic
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 
+	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/libdns/mijnhost"
 )
 
@@ -54,7 +54,7 @@ func TestCertmagicManyNames(t *testing.T) {
 		Agreed:       true,
 		TrustedRoots: tlsRoots,
 		DNS01Solver: &certmagic.DNS01Solver{DNSManager: certmagic.DNSManager{
-			DNSProvider: &mijnhost.Provider{APIKey: localstack.APIKey, APIURL: stack.MijnHost.URL},
+			DNSProvider: &mijnhost.Provider{APIKey: mijnhosttest.SeedKey, APIURL: stack.Fake.(*mijnhosttest.Server).URL},
 			Resolvers:   []string{stack.DNS.Addr()},
 			Logger:      zap.NewNop(),
 		}},
@@ -67,8 +67,8 @@ func TestCertmagicManyNames(t *testing.T) {
 		names[i] = fmt.Sprintf("n%d.example.test", i+1)
 	}
 	before := stack.Fake.Snapshot(localstack.Zone)
-	stack.MijnHost.SetLatency(200 * time.Millisecond)
-	stack.MijnHost.ResetCounts()
+	stack.Fake.(*mijnhosttest.Server).SetLatency(200 * time.Millisecond)
+	stack.Fake.(*mijnhosttest.Server).ResetCounts()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
@@ -98,9 +98,9 @@ func TestCertmagicManyNames(t *testing.T) {
 	if after := stack.Fake.Snapshot(localstack.Zone); !slices.Equal(before, after) {
 		t.Errorf("zone changed:\nbefore %q\nafter  %q", before, after)
 	}
-	puts := stack.MijnHost.Count(mijnhosttest.EndpointPutRecords)
+	puts := stack.Fake.(*mijnhosttest.Server).Count(mijnhosttest.EndpointPutRecords)
 	t.Logf("%d certificates in %v; %d zone writes (PUT) for %d presents + %d cleanups (%.2f per name); API requests %v",
-		n, elapsed.Round(time.Millisecond), puts, n, n, float64(puts)/n, stack.MijnHost.Requests())
+		n, elapsed.Round(time.Millisecond), puts, n, n, float64(puts)/n, stack.Fake.(*mijnhosttest.Server).Requests())
 	if puts >= n {
 		t.Errorf("%d PUTs for %d names: concurrent challenges were not coalesced (want fewer than one per name)", puts, n)
 	}

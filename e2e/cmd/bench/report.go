@@ -385,7 +385,7 @@ func (r *results) markdown() string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("# Benchmarks: API calls and time per certificate")
 	p("")
-	p("<!-- Written by `make bench` (internal/cmd/bench); edits are overwritten. -->")
+	p("<!-- Written by `make bench` (e2e/cmd/bench); edits are overwritten. -->")
 	p("")
 	p("What one certificate costs through each DNS-01 solver of this project, side by side with lego's built-in mijn.host provider.")
 	p("Every certificate is real: an in-process Pebble issues it after validating DNS-01 against the local DNS server, which serves what the fake mijn.host API stores.")

@@ -1,4 +1,4 @@
-package main
+package hook
 
 // End-to-end tests: real ACME clients (the lego CLI with --dns exec and
 // --dns httpreq, certbot --manual, dehydrated) obtain real certificates from
@@ -23,8 +23,8 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
 )
 
 // certificates are the name lists every client obtains a certificate for.
@@ -57,10 +57,10 @@ func TestIssueCertificates(t *testing.T) {
 				stack, env := startStack(t, true)
 				before := stack.Fake.Snapshot(localstack.Zone)
 				obtain(t, newE2E(t, stack, env), c.issue, cert.names)
-				if n := stack.MijnHost.Count(mijnhosttest.EndpointPutRecords) + stack.MijnHost.Count(mijnhosttest.EndpointPatchRecord); n == 0 {
+				if n := stack.Fake.(*mijnhosttest.Server).Count(mijnhosttest.EndpointPutRecords) + stack.Fake.(*mijnhosttest.Server).Count(mijnhosttest.EndpointPatchRecord); n == 0 {
 					t.Errorf("the zone was never written: the certificate was not obtained through acme-dns-hook")
 				}
-				for _, r := range stack.MijnHost.Records(localstack.Zone) {
+				for _, r := range stack.Fake.(*mijnhosttest.Server).Records(localstack.Zone) {
 					if strings.HasPrefix(r.Name, "_acme-challenge.") {
 						t.Errorf("challenge record left behind: %+v", r)
 					}

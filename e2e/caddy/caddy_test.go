@@ -1,4 +1,4 @@
-package caddymodule
+package caddy
 
 // Tests of the Caddy binary built from ./cmd/caddy, the way users run it:
 // `caddy validate` on every config under testdata/caddy/, load errors, and
@@ -23,15 +23,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
 )
 
 // caddyBin is the Caddy built by TestMain.
 var caddyBin string
 
 // fixtures is where the Caddyfiles and JSON configs live.
-const fixtures = "../testdata/caddy"
+const fixtures = "../../testdata/caddy"
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "caddymodule-test")
@@ -40,7 +40,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	caddyBin = filepath.Join(dir, "caddy")
-	if out, err := exec.Command("go", "build", "-o", caddyBin, "../cmd/caddy").CombinedOutput(); err != nil {
+	// Built in the caddymodule module on its own, as a user builds it.
+	build := exec.Command("go", "build", "-o", caddyBin, "./cmd/caddy")
+	build.Dir = filepath.Join("..", "..", "caddymodule")
+	build.Env = append(os.Environ(), "GOWORK=off")
+	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building Caddy: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)
@@ -255,8 +259,8 @@ func TestObtainAndServe(t *testing.T) {
 				t.Fatal("cannot parse Pebble's issuer roots")
 			}
 			before := stack.Fake.Snapshot(localstack.Zone)
-			if stack.MijnHost != nil {
-				stack.MijnHost.ResetCounts()
+			if stack.Fake.(*mijnhosttest.Server) != nil {
+				stack.Fake.(*mijnhosttest.Server).ResetCounts()
 			}
 			env := caddyEnv(t, stack)
 			port := lookupEnv(env, "HTTPS_PORT")
@@ -309,9 +313,9 @@ func TestObtainAndServe(t *testing.T) {
 			if after := stack.Fake.Snapshot(localstack.Zone); !slices.Equal(before, after) {
 				t.Errorf("zone changed:\nbefore %q\nafter  %q", before, after)
 			}
-			if stack.MijnHost != nil {
-				t.Logf("%s: API requests %v", tt.file, stack.MijnHost.Requests())
-				if stack.MijnHost.Count(mijnhosttest.EndpointPutRecords) == 0 {
+			if stack.Fake.(*mijnhosttest.Server) != nil {
+				t.Logf("%s: API requests %v", tt.file, stack.Fake.(*mijnhosttest.Server).Requests())
+				if stack.Fake.(*mijnhosttest.Server).Count(mijnhosttest.EndpointPutRecords) == 0 {
 					t.Error("no PUT reached the fake: the certificates did not come through DNS-01")
 				}
 			}

@@ -1,4 +1,4 @@
-package main
+package hook
 
 // End-to-end tests of the Realtime Register provider: the lego CLI obtains
 // real wildcard + apex certificates from the local Pebble CA through the
@@ -8,6 +8,7 @@ package main
 // ACME_HOOK_LEGO); a missing lego fails the test, it is never skipped.
 
 import (
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"slices"
 	"strings"
 	"testing"
@@ -15,8 +16,8 @@ import (
 
 	"github.com/libdns/libdns"
 
+	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/realtimeregister/realtimeregistertest"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
 )
 
 // rtrCredentials are the ways a hook process can authenticate.
@@ -25,8 +26,8 @@ var rtrCredentials = []struct {
 	env  []string // replaces the stack's API key
 }{
 	{"api_key", nil},
-	{"session", []string{"REALTIMEREGISTER_USERNAME=" + localstack.RealtimeRegisterUsername,
-		"REALTIMEREGISTER_PASSWORD=" + localstack.RealtimeRegisterPassword}},
+	{"session", []string{"REALTIMEREGISTER_USERNAME=" + realtimeregistertest.SeedUsername,
+		"REALTIMEREGISTER_PASSWORD=" + realtimeregistertest.SeedPassword}},
 }
 
 func TestRealtimeRegisterLegoWildcardCertificate(t *testing.T) {
@@ -37,7 +38,7 @@ func TestRealtimeRegisterLegoWildcardCertificate(t *testing.T) {
 			stack := newStack(t, localstack.Options{Provider: "realtimeregister", CA: true})
 			before := stack.Fake.Snapshot(localstack.Zone)
 			out := rtrLego(t, stack, cred.env)
-			fake := stack.RealtimeRegister()
+			fake := stack.Fake.(*realtimeregistertest.Server)
 			t.Logf("Realtime Register API requests: %v", fake.Requests())
 			if n := fake.Count(realtimeregistertest.EndpointUpdateZone); n < 2 {
 				t.Errorf("%d zone updates: the certificate was not obtained through acme-dns-hook", n)
@@ -59,10 +60,14 @@ func TestRealtimeRegisterLegoWildcardCertificate(t *testing.T) {
 func TestRealtimeRegisterFortyRecordsSurvive(t *testing.T) {
 	t.Parallel()
 	stack := newStack(t, localstack.Options{Provider: "realtimeregister", CA: true})
-	fake := stack.RealtimeRegister()
-	recs, err := localstack.RealtimeRegisterRecords(localstack.Zone, fortyRecords()...)
-	if err != nil {
-		t.Fatal(err)
+	fake := stack.Fake.(*realtimeregistertest.Server)
+	var recs []realtimeregistertest.Record
+	for _, rr := range fortyRecords() {
+		r, err := realtimeregistertest.RecordFromRR(rr, localstack.Zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
 	}
 	if len(recs) != 40 {
 		t.Fatalf("%d records seeded, want 40", len(recs))
@@ -146,14 +151,14 @@ func TestRealtimeRegisterHookFailsLoudly(t *testing.T) {
 		}
 	}
 	hookFailures[*realtimeregistertest.Server]{
-		provider: "realtimeregister", fake: (*localstack.Stack).RealtimeRegister,
+		provider: "realtimeregister", fake: func(s *localstack.Stack) *realtimeregistertest.Server { return s.Fake.(*realtimeregistertest.Server) },
 		secrets: append([]string{"wrong-key-0123456789", "wrong-password-0123456789"}, rtrSecrets...),
 		rows: []hookFailure[*realtimeregistertest.Server]{
 			{name: "api key rejected", env: []string{"REALTIMEREGISTER_API_KEY=wrong-key-0123456789"},
 				want:  []string{"the credentials were rejected", "HTTP 401: AuthenticationError"},
 				check: noZoneUpdates},
 			{name: "password rejected", env: []string{"REALTIMEREGISTER_API_KEY=",
-				"REALTIMEREGISTER_USERNAME=" + localstack.RealtimeRegisterUsername, "REALTIMEREGISTER_PASSWORD=wrong-password-0123456789"},
+				"REALTIMEREGISTER_USERNAME=" + realtimeregistertest.SeedUsername, "REALTIMEREGISTER_PASSWORD=wrong-password-0123456789"},
 				want:  []string{"the credentials were rejected", "opening a session: POST session: HTTP 401"},
 				check: noZoneUpdates},
 			{name: "a BASIC and a PREMIUM zone and nothing to choose by", setup: func(f *realtimeregistertest.Server) {
@@ -186,12 +191,12 @@ func TestRealtimeRegisterConcurrentProcesses(t *testing.T) {
 	if !slices.Equal(after[:len(before)], before) {
 		t.Errorf("unrelated records changed")
 	}
-	t.Logf("Realtime Register API requests: %v", stack.RealtimeRegister().Requests())
+	t.Logf("Realtime Register API requests: %v", stack.Fake.(*realtimeregistertest.Server).Requests())
 }
 
 // rtrSecrets are the credentials of the stack's fake, which no output may
 // show.
-var rtrSecrets = []string{localstack.APIKey, localstack.RealtimeRegisterPassword}
+var rtrSecrets = []string{mijnhosttest.SeedKey, realtimeregistertest.SeedPassword}
 
 // rtrLego obtains a wildcard + apex certificate with the lego CLI calling
 // the hook and returns lego's output. cred replaces the stack's API key

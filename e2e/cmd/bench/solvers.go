@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"net/http"
 	"net/url"
 	"os"
@@ -27,7 +28,7 @@ import (
 	"github.com/libdns/libdns"
 	"go.uber.org/zap"
 
-	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
+	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/legoprovider"
 	"github.com/acme-dns-hook/acme-dns-hook/libdns/mijnhost"
 )
@@ -297,8 +298,8 @@ func (t *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // settings; only its HTTP client's transport is replaced.
 func (e *env) legoBuiltinProvider() (challenge.Provider, *legomijnhost.Config, error) {
 	cfg := legomijnhost.NewDefaultConfig()
-	cfg.APIKey = localstack.APIKey
-	to, err := url.Parse(e.stack.MijnHost.URL)
+	cfg.APIKey = mijnhosttest.SeedKey
+	to, err := url.Parse(e.stack.Fake.(*mijnhosttest.Server).URL)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -370,7 +371,7 @@ func (e *env) certmagicSolver(key, label, settings string, slow bool, propagatio
 	})
 	cfg = certmagic.New(cache, certmagic.Config{Storage: &certmagic.FileStorage{Path: dir}, Logger: zap.NewNop()})
 	s.prepare = func(ctx context.Context, names []string) (func() ([]byte, error), error) {
-		p := &mijnhost.Provider{APIKey: localstack.APIKey, APIURL: e.stack.MijnHost.URL}
+		p := &mijnhost.Provider{APIKey: mijnhosttest.SeedKey, APIURL: e.stack.Fake.(*mijnhosttest.Server).URL}
 		dns := &certmagic.DNS01Solver{DNSManager: certmagic.DNSManager{
 			DNSProvider:        timedLibdns{p: p, m: m},
 			Resolvers:          []string{e.stack.DNS.Addr()},
@@ -412,7 +413,7 @@ func (e *env) certmagicSolver(key, label, settings string, slow bool, propagatio
 func (e *env) newLegoprovider(cfg legoprovider.Config) func() (challenge.Provider, error) {
 	return func() (challenge.Provider, error) {
 		c := cfg
-		c.Records = &mijnhost.Provider{APIKey: localstack.APIKey, APIURL: e.stack.MijnHost.URL}
+		c.Records = &mijnhost.Provider{APIKey: mijnhosttest.SeedKey, APIURL: e.stack.Fake.(*mijnhosttest.Server).URL}
 		return legoprovider.NewDNSProviderConfig(&c)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package hook
 
 // End-to-end tests of the experimental Xynta provider: the lego CLI obtains
 // a real wildcard + apex certificate from the local Pebble CA through the
@@ -10,17 +10,17 @@ package main
 import (
 	"testing"
 
+	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/xynta/xyntatest"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
 )
 
 func TestXyntaLegoWildcardCertificate(t *testing.T) {
 	t.Parallel()
 	stack := newStack(t, localstack.Options{Provider: "xynta", CA: true})
-	fake := stack.Xynta()
+	fake := stack.Fake.(*xyntatest.Server)
 	before := stack.Fake.Snapshot(localstack.Zone)
 	out := obtain(t, newE2E(t, stack, hookEnv(t, stack)), legoExec(), wildcardNames)
-	assertNoSecrets(t, out, localstack.XyntaUID, localstack.XyntaHash)
+	assertNoSecrets(t, out, xyntatest.SeedUID, xyntatest.SeedHash)
 	// Two challenge values were presented and cleaned up through the API,
 	// each write read back.
 	edits, shows := fake.Count(xyntatest.EndpointEditZone), fake.Count(xyntatest.EndpointShowZone)
@@ -41,8 +41,8 @@ func TestXyntaLegoWildcardCertificate(t *testing.T) {
 func TestXyntaHookFailsLoudly(t *testing.T) {
 	t.Parallel()
 	hookFailures[*xyntatest.Server]{
-		provider: "xynta", fake: (*localstack.Stack).Xynta,
-		secrets: []string{localstack.XyntaUID, localstack.XyntaHash, "hash-for-another-address-0000", "uid-unknown-0000"},
+		provider: "xynta", fake: func(s *localstack.Stack) *xyntatest.Server { return s.Fake.(*xyntatest.Server) },
+		secrets: []string{xyntatest.SeedUID, xyntatest.SeedHash, "hash-for-another-address-0000", "uid-unknown-0000"},
 		ignore:  []string{`"_acme-challenge"`},
 		rows: []hookFailure[*xyntatest.Server]{
 			{name: "a write loses a record silently", setup: func(f *xyntatest.Server) { f.DropOnWrite(1) },

@@ -1,12 +1,14 @@
-package main
+package hook
 
 import (
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,8 +19,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/localstack"
 )
 
 // hookBin is the acme-dns-hook binary built for this test run; the
@@ -44,7 +46,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	hookBin = filepath.Join(dir, "acme-dns-hook")
-	if out, err := exec.Command("go", "build", "-race", "-o", hookBin, ".").CombinedOutput(); err != nil {
+	// Built in the root module on its own, as `go install` builds it.
+	build := exec.Command("go", "build", "-race", "-o", hookBin, "./cmd/acme-dns-hook")
+	build.Dir = filepath.Join("..", "..")
+	build.Env = append(os.Environ(), "GOWORK=off")
+	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building acme-dns-hook: %v\n%s", err, out)
 		os.Exit(1)
 	}
@@ -71,22 +77,40 @@ func startStack(t *testing.T, ca bool) (*localstack.Stack, []string) {
 	return stack, hookEnv(t, stack, "ACME_HOOK_PROPAGATION_TIMEOUT=20")
 }
 
-// envFunc turns KEY=VALUE lines into a settings.Env.
-func envFunc(lines []string) func(string) (string, bool) {
-	return func(k string) (string, bool) {
-		for i := len(lines) - 1; i >= 0; i-- {
-			if v, ok := strings.CutPrefix(lines[i], k+"="); ok {
-				return v, true
-			}
+// envFunc marks KEY=VALUE lines as the whole environment of a hook run.
+func envFunc(lines []string) []string { return lines }
+
+// run runs the built hook binary with args and env (KEY=VALUE lines on top
+// of this process's PATH, HOME and TMPDIR, nothing else), and returns its
+// exit status; -1 if it could not run.
+func run(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) int {
+	cmd := exec.CommandContext(ctx, hookBin, args...)
+	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			cmd.Env = append(cmd.Env, k+"="+v)
 		}
-		return "", false
 	}
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return exit.ExitCode()
+	}
+	fmt.Fprintf(stderr, "running %s: %v\n", hookBin, err)
+	return -1
 }
+
+// The HTTP Basic credentials of `acme-dns-hook serve` in the tests.
+const serveUser, servePass = "lego", "serve-password-5d2f9a"
 
 // challenges returns the _acme-challenge TXT values in the zone, by name.
 func challenges(stack *localstack.Stack, zone string) map[string][]string {
 	out := map[string][]string{}
-	for _, r := range stack.MijnHost.Records(zone) {
+	for _, r := range stack.Fake.(*mijnhosttest.Server).Records(zone) {
 		if r.Type == "TXT" && strings.HasPrefix(r.Name, "_acme-challenge.") {
 			out[r.Name] = append(out[r.Name], r.Value)
 		}
@@ -187,8 +211,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "acme-dns-hook: ") {
 				t.Errorf("last line is not the one-line cause: %q", last)
 			}
-			assertNoSecrets(t, append(stdout.Bytes(), stderr.Bytes()...), localstack.APIKey, "wrong-key-0123456789")
-			if n := stack.MijnHost.Count(mijnhosttest.EndpointPutRecords); n != 0 {
+			assertNoSecrets(t, append(stdout.Bytes(), stderr.Bytes()...), mijnhosttest.SeedKey, "wrong-key-0123456789")
+			if n := stack.Fake.(*mijnhosttest.Server).Count(mijnhosttest.EndpointPutRecords); n != 0 {
 				t.Errorf("%d PUTs: bad input changed the zone", n)
 			}
 		})
@@ -198,7 +222,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 func TestPeopleCommands(t *testing.T) {
 	_, env := startStack(t, false)
 	keyFile := filepath.Join(t.TempDir(), "key")
-	os.WriteFile(keyFile, []byte(localstack.APIKey+"\n"), 0o600)
+	os.WriteFile(keyFile, []byte(mijnhosttest.SeedKey+"\n"), 0o600)
 	env = append(withoutVar(env, "MIJNHOST_API_KEY"), "MIJNHOST_API_KEY_FILE="+keyFile)
 	runCommands(t, env, []commandTest{
 		{[]string{"zones"}, []string{"example.net.", "example.test."}},
@@ -223,4 +247,22 @@ func TestConcurrentProcesses(t *testing.T) {
 	if !slices.Equal(stack.Fake.Snapshot(localstack.Zone)[:len(seedSnapshot)], seedSnapshot) {
 		t.Errorf("unrelated records changed")
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's output goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
