@@ -40,6 +40,9 @@ type Fake interface {
 	ResetCounts()
 	// SetLatency delays every request by d.
 	SetLatency(d time.Duration)
+	// FailServerErrors makes the next n requests answer with the
+	// provider's HTTP 500 error.
+	FailServerErrors(n int)
 	Close()
 }
 

@@ -49,3 +49,8 @@ func (s *Server) Snapshot(zone string) []string {
 	}
 	return out
 }
+
+// FailServerErrors makes the next n requests answer with the provider's
+// HTTP 500 error (FaultServerError), a fault every client must ride out by
+// retrying.
+func (s *Server) FailServerErrors(n int) { s.FailNext(n, FaultServerError) }
