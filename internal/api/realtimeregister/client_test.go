@@ -166,7 +166,7 @@ func TestSessions(t *testing.T) {
 			if n := fake.Count(realtimeregistertest.EndpointCreateSession); n != tt.wantSessions {
 				t.Errorf("%d sessions opened, want %d", n, tt.wantSessions)
 			}
-			if n := fake.StatusCount(http.StatusUnauthorized); n != tt.want401 {
+			if n := fake.CountStatus(http.StatusUnauthorized); n != tt.want401 {
 				t.Errorf("%d answers were 401, want %d", n, tt.want401)
 			}
 		})

@@ -226,8 +226,12 @@ type Server struct {
 	// under the Endpoint* constants, and FailNext takes the Fault constants
 	// and panics on any other value. Set by [NewServer].
 	apitest.Controls[Fault]
+	// StatusCounter gives the fake CountStatus: every answer is counted
+	// under its HTTP status, injected faults included, and a connection
+	// closed without an answer under 0. Set by [NewServer].
+	apitest.StatusCounter
 
-	api *apitest.Server[Fault] // what Controls is, seen from the handler
+	api *apitest.Server[Fault] // what the two above are, seen from the handler
 
 	mu          sync.Mutex
 	keys        map[string]map[Permission]bool // nil map: every permission
@@ -261,7 +265,7 @@ func NewServer() *Server {
 	s.api = apitest.Start(http.HandlerFunc(s.serve), apitest.Options[Fault]{
 		Known: func(f Fault) bool { return f >= FaultRateLimit && f <= FaultDropConnection },
 	})
-	s.Controls, s.URL = s.api, s.api.URL+"/v2/"
+	s.Controls, s.StatusCounter, s.URL = s.api, s.api, s.api.URL+"/v2/"
 	return s
 }
 
@@ -532,13 +536,6 @@ func unescapeTXT(s string) string {
 	}
 	return b.String()
 }
-
-// StatusCount returns how many answers had HTTP status code since the start
-// or the last ResetCounts (injected faults included; a dropped connection
-// has none). It is [apitest.Server.CountStatus] under the name this fake's
-// callers use: the fake does not embed [apitest.StatusCounter], which would
-// add CountStatus to its methods.
-func (s *Server) StatusCount(code int) int { return s.api.CountStatus(code) }
 
 // SetListErrors switches the inner values of DnsConfigurationException's
 // "errors" from the documented strings to lists of strings, the form RTR's

@@ -550,7 +550,7 @@ func TestFaultsAndCounters(t *testing.T) {
 			if got := s.Requests(); len(got) != 2 || got[EndpointUpdateZone] != 1 || got[EndpointGetZone] != 1 {
 				t.Errorf("counters %v, want %v", got, want)
 			}
-			if s.StatusCount(tt.want) != 1 || s.StatusCount(200) != 1 {
+			if s.CountStatus(tt.want) != 1 || s.CountStatus(200) != 1 {
 				t.Errorf("status counters wrong")
 			}
 		})
@@ -578,7 +578,7 @@ func TestFaultsAndCounters(t *testing.T) {
 			t.Errorf("counters %v, want %v", got, want)
 		}
 		s.ResetCounts()
-		if len(s.Requests()) != 0 || s.StatusCount(401) != 0 {
+		if len(s.Requests()) != 0 || s.CountStatus(401) != 0 {
 			t.Errorf("ResetCounts left %v", s.Requests())
 		}
 	})
