@@ -56,7 +56,7 @@ func init() {
 // and every libdns method forwards to Provider.
 type Module struct {
 	// Provider is the libdns provider the module configures (for example a
-	// *mijnhost.Provider); after Provision its text settings hold the
+	// *<name>.Provider of this project); after Provision its text settings hold the
 	// values placeholders expanded to.
 	Provider providers.Provider
 	d        *settings.Descriptor

@@ -3,9 +3,10 @@
 // providers: a Config, NewDefaultConfig from the environment, NewDNSProvider
 // and NewDNSProviderConfig.
 //
-// The variable names are lego's for the same provider (MIJNHOST_API_KEY,
-// MIJNHOST_TTL, MIJNHOST_PROPAGATION_TIMEOUT, MIJNHOST_POLLING_INTERVAL,
-// MIJNHOST_HTTP_TIMEOUT, each also as NAME_FILE), so a lego user can switch
+// The variable names are lego's for the same provider (<PREFIX>_API_KEY,
+// <PREFIX>_TTL, <PREFIX>_PROPAGATION_TIMEOUT, <PREFIX>_POLLING_INTERVAL,
+// <PREFIX>_HTTP_TIMEOUT, each also as NAME_FILE; README lists each
+// provider's), so a lego user can switch
 // without renaming anything. The provider is chosen by ACME_HOOK_PROVIDER, or
 // is the only one whose credentials are set.
 //
@@ -35,7 +36,8 @@ type Records = solver.Provider
 
 // Config configures a DNSProvider.
 type Config struct {
-	// Records writes the challenge records, e.g. &mijnhost.Provider{APIKey: key}.
+	// Records writes the challenge records: any libdns provider, such as
+	// one of this project's libdns packages.
 	Records Records
 	// TTL of challenge records in seconds; 0 leaves it to the provider.
 	TTL int
@@ -125,7 +127,7 @@ func NewDNSProviderConfig(cfg *Config) (*DNSProvider, error) {
 		return nil, errors.New("legoprovider: the configuration is nil")
 	}
 	if cfg.Records == nil {
-		return nil, errors.New("legoprovider: Config.Records is nil: set it to a libdns provider such as &mijnhost.Provider{APIKey: …}")
+		return nil, errors.New("legoprovider: Config.Records is nil: set it to a libdns provider of the zone, e.g. one of this project's libdns packages")
 	}
 	c := *cfg
 	if c.APITimeout <= 0 {

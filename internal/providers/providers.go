@@ -81,7 +81,7 @@ func Select(flag string, env settings.Env) (*settings.Descriptor, error) {
 	case 1:
 		return d, nil
 	case 0:
-		return nil, fmt.Errorf("no provider selected: set ACME_HOOK_PROVIDER (%s) and its credentials, e.g. MIJNHOST_API_KEY", strings.Join(Names(), ", "))
+		return nil, fmt.Errorf("no provider selected: set ACME_HOOK_PROVIDER (%s) and its credentials (acme-dns-hook --help lists them)", strings.Join(Names(), ", "))
 	}
 	return nil, fmt.Errorf("credentials for several providers are set (%s): choose one with ACME_HOOK_PROVIDER or --provider", strings.Join(found, ", "))
 }

@@ -80,7 +80,7 @@ func Provider(d *settings.Descriptor, f Fake) (providers.Provider, error) {
 }
 
 // Env returns the fake's settings as the environment names them
-// (MIJNHOST_API_KEY=…), through function form.
+// (<PREFIX>_API_KEY=…), as a settings.Env.
 func Env(d *settings.Descriptor, f Fake) settings.Env {
 	lines := EnvLines(d, f)
 	return func(name string) (string, bool) {

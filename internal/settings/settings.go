@@ -2,7 +2,7 @@
 // and reads and checks them the same way on every surface: the environment
 // (with NAME_FILE), a Caddyfile or JSON config, and a libdns provider whose
 // fields were set by hand. Every surface names a setting its own way
-// (MIJNHOST_TTL, ttl), but the rules and their wording are the descriptor's.
+// (<PREFIX>_TTL, ttl), but the rules and their wording are the descriptor's.
 //
 // A descriptor describes a provider struct: each [Setting] is the struct
 // field whose JSON tag is the setting's Key. [Descriptor.Bind] checks that
@@ -38,7 +38,7 @@ type Setting struct {
 	// Key is the JSON key and Caddyfile subdirective ("api_key"); the
 	// provider struct field with this JSON tag holds the value. The
 	// environment variable is the descriptor's Env prefix followed by Key in
-	// upper case (MIJNHOST_API_KEY).
+	// upper case (<PREFIX>_API_KEY).
 	Key  string
 	Kind Kind
 	// Secret values are never printed; every surface redacts them.
@@ -74,11 +74,11 @@ type Descriptor struct {
 	// vendor; surfaces say so.
 	Experimental bool
 	// Env prefixes every environment variable of the provider
-	// ("MIJNHOST_"), as lego does, so PREFIX_PROPAGATION_TIMEOUT and
+	// ("<PREFIX>_"), as lego does, so PREFIX_PROPAGATION_TIMEOUT and
 	// friends apply to it.
 	Env string
 	// Short is the Key a Caddyfile's one-argument form sets
-	// ("dns mijnhost KEY"); empty if there is no short form.
+	// ("dns <name> KEY"); empty if there is no short form.
 	Short string
 	// Settings in the order help lists them.
 	Settings []Setting
@@ -176,7 +176,7 @@ func (d *Descriptor) Keys() []string {
 	return out
 }
 
-// EnvName returns the environment variable of s (MIJNHOST_API_KEY).
+// EnvName returns the environment variable of s (<PREFIX>_API_KEY).
 func (d *Descriptor) EnvName(s *Setting) string { return d.Env + strings.ToUpper(s.Key) }
 
 // Credentials returns the settings whose presence in the environment selects
@@ -302,7 +302,7 @@ func (e unsetError) Is(target error) bool { return target == ErrUnset }
 
 // Naming is how a surface names settings in its messages.
 type Naming struct {
-	// Name names s ("ttl", "MIJNHOST_TTL").
+	// Name names s ("ttl", "<PREFIX>_TTL").
 	Name func(s *Setting) string
 	// Unset says how to set s when it is missing: "set it to …" by default;
 	// the environment adds "(or NAME_FILE)".

@@ -1,5 +1,5 @@
 // Command caddy is the standard Caddy v2 server with this project's DNS
-// provider modules (dns.providers.mijnhost, …) built in, for users who want
+// provider modules (dns.providers.<name>) built in, for users who want
 // DNS-01 certificates from Caddy without xcaddy:
 //
 //	go install github.com/acme-dns-hook/acme-dns-hook/cmd/caddy@latest

@@ -12,7 +12,6 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"io"
 	"os"
 	"os/exec"
@@ -119,9 +118,7 @@ func run(hook, lego string) error {
 		return fmt.Errorf("the zone after issuance differs from the zone before")
 	}
 	fmt.Println("    identical to the zone before: every record intact, no challenge record left")
-	if stack.Fake.(*mijnhosttest.Server) != nil {
-		step("mijn.host API requests: %v", stack.Fake.(*mijnhosttest.Server).Requests())
-	}
+	step("%s API requests: %v", stack.Descriptor.Title, stack.Fake.Requests())
 	return nil
 }
 
