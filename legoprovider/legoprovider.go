@@ -1,7 +1,8 @@
 // Package legoprovider is a lego v4 DNS-01 challenge provider over any of
 // this project's libdns providers, configured the way lego configures its own
 // providers: a Config, NewDefaultConfig from the environment, NewDNSProvider
-// and NewDNSProviderConfig.
+// and NewDNSProviderConfig. Programs on lego v5 use legov5provider, which
+// shares all of this but lego's own types.
 //
 // The variable names are lego's for the same provider (<PREFIX>_API_KEY,
 // <PREFIX>_TTL, <PREFIX>_PROPAGATION_TIMEOUT, <PREFIX>_POLLING_INTERVAL,
@@ -17,24 +18,26 @@ package legoprovider
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/go-acme/lego/v4/challenge"
 	"github.com/go-acme/lego/v4/challenge/dns01"
 
-	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/legoconfig"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/solver"
 )
+
+// name prefixes every error of the package.
+const name = "legoprovider"
 
 // Records is the part of a libdns provider this package needs; every
 // provider of this project implements it.
 type Records = solver.Provider
 
-// Config configures a DNSProvider.
+// Config configures a DNSProvider. It has the fields of the configuration
+// every lego provider of this project shares, in the same order.
 type Config struct {
 	// Records writes the challenge records: any libdns provider, such as
 	// one of this project's libdns packages.
@@ -54,46 +57,14 @@ type Config struct {
 // PREFIX_TTL, PREFIX_PROPAGATION_TIMEOUT and PREFIX_POLLING_INTERVAL (whole
 // seconds) of the provider selected in the environment. Records is left nil.
 func NewDefaultConfig() *Config {
-	cfg, _ := defaultConfig(settings.OSEnv)
-	return cfg
-}
-
-func defaultConfig(env settings.Env) (*Config, error) {
-	cfg := &Config{
-		TTL:                dns01.DefaultTTL,
-		PropagationTimeout: dns01.DefaultPropagationTimeout,
-		PollingInterval:    dns01.DefaultPollingInterval,
-		APITimeout:         2 * time.Minute,
-	}
-	spec, err := providers.Select("", env)
-	if err != nil {
-		return cfg, err
-	}
-	if s := spec.Setting("ttl"); s != nil {
-		ttl, err := env.Seconds(spec.EnvName(s), max(s.Min, 1), s.Max)
-		if err != nil {
-			return cfg, err
-		}
-		if ttl > 0 {
-			cfg.TTL = ttl
-		}
-	}
-	for name, d := range map[string]*time.Duration{"PROPAGATION_TIMEOUT": &cfg.PropagationTimeout, "POLLING_INTERVAL": &cfg.PollingInterval} {
-		n, err := env.Seconds(spec.Env+name, 1, 86400)
-		if err != nil {
-			return cfg, err
-		}
-		if n > 0 {
-			*d = time.Duration(n) * time.Second
-		}
-	}
-	return cfg, nil
+	cfg, _, _ := legoconfig.Default(settings.OSEnv)
+	return (*Config)(&cfg)
 }
 
 // DNSProvider implements lego's challenge.ProviderTimeout.
 type DNSProvider struct {
-	cfg    Config
-	solver *solver.Solver
+	cfg Config
+	p   *legoconfig.Provider
 }
 
 // NewDNSProvider builds the provider selected in the environment with its
@@ -101,75 +72,37 @@ type DNSProvider struct {
 func NewDNSProvider() (*DNSProvider, error) { return fromEnv(settings.OSEnv) }
 
 func fromEnv(env settings.Env) (*DNSProvider, error) {
-	cfg, err := defaultConfig(env)
+	cfg, err := legoconfig.FromEnv(env)
 	if err != nil {
-		return nil, fmt.Errorf("legoprovider: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	spec, _ := providers.Select("", env)
-	httpTimeout, err := env.Seconds(spec.Env+"HTTP_TIMEOUT", 1, 3600)
-	if err != nil {
-		return nil, fmt.Errorf("legoprovider: %w", err)
-	}
-	if httpTimeout == 0 {
-		httpTimeout = 30
-	}
-	p, err := providers.New(spec, env, providers.Options{HTTPClient: &http.Client{Timeout: time.Duration(httpTimeout) * time.Second}})
-	if err != nil {
-		return nil, fmt.Errorf("legoprovider: %s: %w", spec.Name, err)
-	}
-	cfg.Records = p
-	return NewDNSProviderConfig(cfg)
+	return NewDNSProviderConfig((*Config)(&cfg))
 }
 
 // NewDNSProviderConfig returns a provider for cfg.
 func NewDNSProviderConfig(cfg *Config) (*DNSProvider, error) {
-	if cfg == nil {
-		return nil, errors.New("legoprovider: the configuration is nil")
+	p, err := legoconfig.New(name, (*legoconfig.Config)(cfg))
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Records == nil {
-		return nil, errors.New("legoprovider: Config.Records is nil: set it to a libdns provider of the zone, e.g. one of this project's libdns packages")
-	}
-	c := *cfg
-	if c.APITimeout <= 0 {
-		c.APITimeout = 2 * time.Minute
-	}
-	if c.PropagationTimeout <= 0 {
-		c.PropagationTimeout = dns01.DefaultPropagationTimeout
-	}
-	if c.PollingInterval <= 0 {
-		c.PollingInterval = dns01.DefaultPollingInterval
-	}
-	return &DNSProvider{cfg: c, solver: &solver.Solver{Provider: c.Records, TTL: time.Duration(c.TTL) * time.Second}}, nil
-}
-
-func (d *DNSProvider) challenge(domain, keyAuth string) solver.Challenge {
-	info := dns01.GetChallengeInfo(domain, keyAuth)
-	return solver.Challenge{FQDN: info.EffectiveFQDN, Value: info.Value}
+	return &DNSProvider{cfg: Config(p.Config()), p: p}, nil
 }
 
 // Present adds the challenge's TXT value next to any others at that name.
+// lego v4 gives it no context: the API calls are bounded by
+// Config.APITimeout.
 func (d *DNSProvider) Present(domain, _, keyAuth string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.APITimeout)
-	defer cancel()
-	if err := d.solver.Present(ctx, d.challenge(domain, keyAuth)); err != nil {
-		return fmt.Errorf("legoprovider: %w", err)
-	}
-	return nil
+	info := dns01.GetChallengeInfo(domain, keyAuth)
+	return d.p.Present(context.Background(), info.EffectiveFQDN, info.Value)
 }
 
 // CleanUp removes exactly the challenge's TXT value.
 func (d *DNSProvider) CleanUp(domain, _, keyAuth string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.APITimeout)
-	defer cancel()
-	if err := d.solver.Cleanup(ctx, d.challenge(domain, keyAuth)); err != nil {
-		return fmt.Errorf("legoprovider: %w", err)
-	}
-	return nil
+	info := dns01.GetChallengeInfo(domain, keyAuth)
+	return d.p.CleanUp(context.Background(), info.EffectiveFQDN, info.Value)
 }
 
 // Timeout returns how long lego waits for propagation, and how often it checks.
-func (d *DNSProvider) Timeout() (timeout, interval time.Duration) {
-	return d.cfg.PropagationTimeout, d.cfg.PollingInterval
-}
+func (d *DNSProvider) Timeout() (timeout, interval time.Duration) { return d.p.Timeout() }
 
 var _ challenge.ProviderTimeout = (*DNSProvider)(nil)
