@@ -1,0 +1,114 @@
+// Package legov5provider is a lego v5 DNS-01 challenge provider over any of
+// this project's libdns providers, configured the way lego configures its own
+// providers: a Config, NewDefaultConfig from the environment, NewDNSProvider
+// and NewDNSProviderConfig. It is legoprovider (lego v4) for lego v5's
+// context-first interface; both share their configuration and solver code,
+// so they read the same variables and behave the same.
+//
+// The variable names are lego's for the same provider (<PREFIX>_API_KEY,
+// <PREFIX>_TTL, <PREFIX>_PROPAGATION_TIMEOUT, <PREFIX>_POLLING_INTERVAL,
+// <PREFIX>_HTTP_TIMEOUT, each also as NAME_FILE; README lists each
+// provider's), so a lego user can switch without renaming anything. The
+// provider is chosen by ACME_HOOK_PROVIDER, or is the only one whose
+// credentials are set.
+//
+// The record goes where lego v5 says the challenge is: at the challenge's
+// effective FQDN, after lego has followed any CNAME from
+// _acme-challenge.<domain> (lego v5 does by default; LEGO_DISABLE_CNAME_SUPPORT
+// turns it off), in the account zone holding that name. The context lego
+// passes reaches every API call.
+//
+// It is not sequential: the zone engine serialises and coalesces writes to
+// one zone, so lego may present all challenges of an order at once.
+package legov5provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-acme/lego/v5/challenge"
+	"github.com/go-acme/lego/v5/challenge/dns01"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/legoconfig"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/solver"
+)
+
+// name prefixes every error of the package.
+const name = "legov5provider"
+
+// Records is the part of a libdns provider this package needs; every
+// provider of this project implements it.
+type Records = solver.Provider
+
+// Config configures a DNSProvider. It has the fields of the configuration
+// every lego provider of this project shares, in the same order.
+type Config struct {
+	// Records writes the challenge records: any libdns provider, such as
+	// one of this project's libdns packages.
+	Records Records
+	// TTL of challenge records in seconds; 0 leaves it to the provider.
+	TTL int
+	// PropagationTimeout and PollingInterval are what Timeout reports to
+	// lego; zero means lego's defaults (60 s, 2 s).
+	PropagationTimeout time.Duration
+	PollingInterval    time.Duration
+	// APITimeout bounds each Present or CleanUp call, retries included,
+	// within the context lego passes.
+	APITimeout time.Duration
+}
+
+// NewDefaultConfig returns a Config with lego's defaults (TTL 120 s,
+// propagation timeout 60 s, polling interval 2 s), overridden by
+// PREFIX_TTL, PREFIX_PROPAGATION_TIMEOUT and PREFIX_POLLING_INTERVAL (whole
+// seconds) of the provider selected in the environment. Records is left nil.
+func NewDefaultConfig() *Config {
+	cfg, _, _ := legoconfig.Default(settings.OSEnv)
+	return (*Config)(&cfg)
+}
+
+// DNSProvider implements lego v5's challenge.ProviderTimeout.
+type DNSProvider struct {
+	cfg Config
+	p   *legoconfig.Provider
+}
+
+// NewDNSProvider builds the provider selected in the environment with its
+// credentials and settings. Errors name the variable that is missing or wrong.
+func NewDNSProvider() (*DNSProvider, error) { return fromEnv(settings.OSEnv) }
+
+func fromEnv(env settings.Env) (*DNSProvider, error) {
+	cfg, err := legoconfig.FromEnv(env)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return NewDNSProviderConfig((*Config)(&cfg))
+}
+
+// NewDNSProviderConfig returns a provider for cfg.
+func NewDNSProviderConfig(cfg *Config) (*DNSProvider, error) {
+	p, err := legoconfig.New(name, (*legoconfig.Config)(cfg))
+	if err != nil {
+		return nil, err
+	}
+	return &DNSProvider{cfg: Config(p.Config()), p: p}, nil
+}
+
+// Present adds the challenge's TXT value at its effective FQDN, next to any
+// other values of that name.
+func (d *DNSProvider) Present(ctx context.Context, domain, _, keyAuth string) error {
+	info := dns01.GetChallengeInfo(ctx, domain, keyAuth)
+	return d.p.Present(ctx, info.EffectiveFQDN, info.Value)
+}
+
+// CleanUp removes exactly the challenge's TXT value.
+func (d *DNSProvider) CleanUp(ctx context.Context, domain, _, keyAuth string) error {
+	info := dns01.GetChallengeInfo(ctx, domain, keyAuth)
+	return d.p.CleanUp(ctx, info.EffectiveFQDN, info.Value)
+}
+
+// Timeout returns how long lego waits for propagation, and how often it checks.
+func (d *DNSProvider) Timeout() (timeout, interval time.Duration) { return d.p.Timeout() }
+
+var _ challenge.ProviderTimeout = (*DNSProvider)(nil)
