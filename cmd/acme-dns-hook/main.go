@@ -207,7 +207,7 @@ func dispatch(ctx context.Context, args []string, env settings.Env, stdout, stde
 	case "serve":
 		return serve(ctx, rest, env, s, stderr)
 	case "zones":
-		zs, err := s.Provider.ListZones(ctx)
+		zs, err := s.Provider.(providers.Provider).ListZones(ctx)
 		if err != nil {
 			return err
 		}
@@ -218,7 +218,7 @@ func dispatch(ctx context.Context, args []string, env settings.Env, stdout, stde
 	case "records":
 		return records(ctx, s, rest[0], stdout)
 	case "check":
-		zs, err := s.Provider.ListZones(ctx)
+		zs, err := s.Provider.(providers.Provider).ListZones(ctx)
 		if err != nil {
 			return fmt.Errorf("%s credentials do not work: %w", spec.Title, err)
 		}

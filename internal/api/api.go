@@ -22,16 +22,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/redact"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/version"
 )
 
-// Version is the project version reported in the User-Agent and by
-// acme-dns-hook --version. Release builds set it with
-// -ldflags "-X github.com/acme-dns-hook/acme-dns-hook/internal/api.Version=vX.Y.Z".
-var Version = "dev"
-
-// UserAgent is sent with every request.
+// UserAgent is sent with every request; it names the project and its
+// version.Version.
 func UserAgent() string {
-	return "acme-dns-hook/" + Version + " (+https://github.com/acme-dns-hook/acme-dns-hook)"
+	return "acme-dns-hook/" + version.Version + " (+https://github.com/acme-dns-hook/acme-dns-hook)"
 }
 
 // Retry bounds how often and how long a request is tried again.
@@ -128,6 +127,10 @@ type Error struct {
 	Tries   int
 	err     error
 	secrets []string
+	// unsure is set when an earlier try may have reached the server and
+	// been acted on: it ended without an answer or with a status other than
+	// 4xx.
+	unsure bool
 }
 
 func (e *Error) Error() string {
@@ -144,11 +147,22 @@ func (e *Error) Error() string {
 	if e.Tries > 1 {
 		fmt.Fprintf(&b, " (after %d tries)", e.Tries)
 	}
-	return Redact(b.String(), e.secrets...)
+	return redact.String(b.String(), e.secrets...)
 }
 
 // Unwrap returns the transport error, if any.
 func (e *Error) Unwrap() error { return e.err }
+
+// Refused reports whether the server refused the request, so that it did not
+// act on it: every try was answered with a 4xx status (429 included). It is
+// false when any try ended without an answer (a transport error, a timeout,
+// a cancellation), since the server may have received and applied that try,
+// and when any try was answered with a 5xx status, since a gateway's 502 or
+// 504 can come after the server applied the request. A client that changes
+// something can tell from it whether a failed change changed nothing.
+func (e *Error) Refused() bool {
+	return !e.unsure && e.Status >= 400 && e.Status < 500
+}
 
 // StatusOf returns the HTTP status of an *Error in err's chain, or 0.
 func StatusOf(err error) int {
@@ -157,16 +171,6 @@ func StatusOf(err error) int {
 		return e.Status
 	}
 	return 0
-}
-
-// Redact replaces every non-empty secret in s by "[REDACTED]".
-func Redact(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[REDACTED]")
-		}
-	}
-	return s
 }
 
 // Do sends req, retrying transient failures, and returns the 2xx response or
@@ -184,12 +188,16 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	idempotent := req.Idempotent || req.Method == http.MethodGet || req.Method == http.MethodPut || req.Method == http.MethodDelete
 	retry := c.Retry.withDefaults()
 	start := time.Now()
+	unsure := false // an earlier try may have been acted on
 	for try := 1; ; try++ {
 		resp, err := c.once(ctx, req.Method, target.String(), ctype, body)
 		if err == nil && resp.Status/100 == 2 {
 			return resp, nil
 		}
-		e := &Error{Method: req.Method, Path: req.Path, Tries: try, secrets: c.Secrets}
+		e := &Error{Method: req.Method, Path: req.Path, Tries: try, unsure: unsure, secrets: c.Secrets}
+		// The errors of later tries remember whether this one may have been
+		// acted on.
+		unsure = unsure || err != nil || resp.Status < 400 || resp.Status >= 500
 		var wait time.Duration
 		transient := false
 		if err != nil {
@@ -304,7 +312,7 @@ func (c *Client) log(ctx context.Context, msg string, args ...any) {
 	}
 	for i := 1; i < len(args); i += 2 {
 		if s, ok := args[i].(string); ok {
-			args[i] = Redact(s, c.Secrets...)
+			args[i] = redact.String(s, c.Secrets...)
 		}
 	}
 	c.Logger.DebugContext(ctx, msg, args...)

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/version"
 )
 
 const secret = "sk-live-0123456789abcdef"
@@ -228,5 +230,47 @@ func TestBackoffGrowsWithinBounds(t *testing.T) {
 				t.Fatalf("backoff(try %d) = %v, want within [%v, %v]", try, d, max/2, max)
 			}
 		}
+	}
+}
+
+func TestErrorRefused(t *testing.T) {
+	tests := []struct {
+		name        string
+		method      string
+		steps       []step
+		wantRefused bool
+	}{
+		{"4xx answer", "PUT", []step{{status: 422, body: "invalid record"}}, true},
+		{"429 until the tries run out", "PUT", []step{{status: 429, header: map[string]string{"Retry-After": "0"}}}, true},
+		{"provider-specific transient 400 every time", "PUT", []step{{status: 400, body: "flaky"}}, true},
+		{"5xx answers until the tries run out", "PUT", []step{{status: 500}}, false},
+		{"one 5xx answer", "PUT", []step{{status: 503, header: map[string]string{"Retry-After": "3600"}}}, false},
+		{"gateway timeout then 4xx", "PUT", []step{{status: 504}, {status: 409}}, false},
+		{"dropped connection", "POST", []step{{drop: true}}, false},
+		{"dropped connection then 4xx", "PUT", []step{{drop: true}, {status: 400}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := serve(t, tt.steps...)
+			_, err := c.Do(context.Background(), Request{Method: tt.method, Path: "zone"})
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("err = %v, want an *Error", err)
+			}
+			if got := e.Refused(); got != tt.wantRefused {
+				t.Errorf("Refused() = %v, want %v (err %v)", got, tt.wantRefused, err)
+			}
+		})
+	}
+	if (&Error{Status: 404}).Refused() != true || (&Error{Status: 200, Message: "body status 500"}).Refused() != false {
+		t.Errorf("Refused of a hand-made Error: want true for a 4xx status, false for a 2xx one")
+	}
+}
+
+func TestUserAgentNamesVersion(t *testing.T) {
+	defer func(v string) { version.Version = v }(version.Version)
+	version.Version = "v1.2.3" // as -ldflags -X sets it before main runs
+	if got, want := UserAgent(), "acme-dns-hook/v1.2.3 "; !strings.HasPrefix(got, want) {
+		t.Errorf("UserAgent() = %q, want prefix %q", got, want)
 	}
 }

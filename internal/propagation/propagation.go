@@ -6,6 +6,9 @@
 // Checker closes that gap: it finds the zone's authoritative servers (or uses
 // a fixed list of resolvers) and polls every one of them until each answers
 // with the value, so that the CA, whichever server it asks, finds it.
+//
+// FindZone finds the zone that holds a name through DNS, for a provider that
+// cannot list its zones.
 package propagation
 
 import (
@@ -598,12 +601,22 @@ func recursive(ctx context.Context, sys []string, name string, qtype uint16) (*d
 // systemResolvers returns c.SystemResolvers with ports, or the nameservers
 // of /etc/resolv.conf, or 127.0.0.1:53.
 func (c *Checker) systemResolvers() ([]string, error) {
-	if len(c.SystemResolvers) > 0 {
-		out := make([]string, 0, len(c.SystemResolvers))
-		for _, r := range c.SystemResolvers {
+	out, err := resolversOrSystem(c.SystemResolvers)
+	if err != nil {
+		return nil, fmt.Errorf("system resolvers: %w", err)
+	}
+	return out, nil
+}
+
+// resolversOrSystem returns configured with ports, or, when it is empty,
+// the nameservers of /etc/resolv.conf, or 127.0.0.1:53.
+func resolversOrSystem(configured []string) ([]string, error) {
+	if len(configured) > 0 {
+		out := make([]string, 0, len(configured))
+		for _, r := range configured {
 			addr, err := parseResolver(r)
 			if err != nil {
-				return nil, fmt.Errorf("system resolvers: %w", err)
+				return nil, err
 			}
 			out = append(out, addr)
 		}

@@ -1,7 +1,8 @@
 // Package solver presents and cleans up ACME DNS-01 TXT records through any
-// libdns provider: it finds the account zone holding each name, adds the
-// value without touching other values of the name, removes exactly that value
-// on cleanup, and can wait until DNS serves what it wrote.
+// libdns provider: it finds the zone holding each name (from the provider's
+// zone list, or through DNS when the provider cannot list its zones), adds
+// the value without touching other values of the name, removes exactly that
+// value on cleanup, and can wait until DNS serves what it wrote.
 package solver
 
 import (
@@ -16,14 +17,17 @@ import (
 
 	"github.com/libdns/libdns"
 
+	"github.com/acme-dns-hook/acme-dns-hook/internal/propagation"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/zone"
 )
 
-// Provider is what the solver needs of a libdns provider.
+// Provider is what the solver needs of a libdns provider: any provider that
+// appends and deletes records will do. One that also implements
+// libdns.ZoneLister has the zone of each name picked from its zone list;
+// for any other, the zone is found through DNS (see Solver.Zone).
 type Provider interface {
 	libdns.RecordAppender
 	libdns.RecordDeleter
-	libdns.ZoneLister
 }
 
 // Waiter waits until DNS serves a TXT value (propagation.Checker does).
@@ -72,12 +76,25 @@ type Solver struct {
 	TTL time.Duration
 	// Waiter, when set, is asked after Present to wait for every value.
 	Waiter Waiter
+	// Resolvers are the recursive resolvers ("host:port"; without a port,
+	// port 53) asked for SOA records to find the zone of a name when
+	// Provider cannot list its zones; empty means the nameservers of
+	// /etc/resolv.conf. A provider that lists its zones never needs them.
+	Resolvers []string
 }
 
-// Zone returns the provider zone holding fqdn: the longest account zone
-// equal to it or a parent of it.
+// Zone returns the provider zone holding fqdn. When the provider implements
+// libdns.ZoneLister, it is the longest zone of the account equal to fqdn or
+// a parent of it, and a name no zone holds is an error listing the account's
+// zones. Otherwise it is the apex of the DNS zone that holds fqdn, as
+// Resolvers report it (propagation.FindZone: the closest enclosing name with
+// an SOA record).
 func (s *Solver) Zone(ctx context.Context, fqdn string) (string, error) {
-	zones, err := s.Provider.ListZones(ctx)
+	lister, ok := s.Provider.(libdns.ZoneLister)
+	if !ok {
+		return propagation.FindZone(ctx, s.Resolvers, fqdn)
+	}
+	zones, err := lister.ListZones(ctx)
 	if err != nil {
 		return "", fmt.Errorf("listing zones: %w", err)
 	}

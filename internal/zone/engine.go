@@ -16,7 +16,31 @@
 //   - a write that would drop a record the engine meant to keep is refused
 //     and never sent;
 //   - with Options.VerifyWrites, the zone is read back after each write and a
-//     difference from what was sent is an error.
+//     difference from what was sent is an error;
+//   - a failed AppendRecords, SetRecords or DeleteRecords returns an
+//     *AtomicError (a libdns.AtomicErr) exactly when the engine knows the call
+//     changed nothing, as set out below.
+//
+// A failed write operation is atomic when it failed before any change was
+// sent: invalid input, the account's zone listing or a name no account zone
+// holds, the lock, the read of the zone, a plan refused for dropping a
+// record, a RecordLimiter's refusal, or a caller that gave up while its
+// operation still waited in the queue. It is
+// also atomic when the one backend call that would have made the change
+// failed with an error the provider is known to have refused (see Refusal:
+// for an *api.Error, every try was answered with a 4xx status). It is not
+// atomic when the change may have reached the provider: a write that ended
+// without an answer (transport error, timeout, cancellation) or with a 5xx
+// status, a successful write whose read-back (Options.VerifyWrites) failed
+// or differs, or a caller that gave up once its operation was being applied.
+// The zone may then hold the change, in full or, at a per-record backend, in
+// part.
+//
+// At a whole-zone backend (ZoneWriter) the one call is the Write of the
+// whole zone. At a per-record backend (RecordWriter) an operation is one
+// Create or Delete call per changed record, so only a failure of its first
+// call can be atomic: once one of its changes is made, a failure leaves the
+// rest undone and is not atomic (the same call again completes it).
 //
 // Names handed to the backend are absolute (FQDN with a trailing dot); names
 // exchanged with libdns callers are relative to the zone they pass.
@@ -63,7 +87,9 @@ type Backend interface {
 type ZoneWriter interface {
 	Backend
 	// Write replaces the zone's records with records: the kept ones carry
-	// the Raw they were read with, new ones have Raw == nil.
+	// the Raw they were read with, new ones have Raw == nil. Its error
+	// implements Refusal, or wraps one, when it can tell that the zone was
+	// left as it was.
 	Write(ctx context.Context, zone string, records []Record) error
 }
 
@@ -73,6 +99,8 @@ type RecordWriter interface {
 	// Create adds one record and returns it as stored (with its ID).
 	Create(ctx context.Context, zone string, rr libdns.RR) (Record, error)
 	// Delete removes one record previously returned by Read or Create.
+	// As for ZoneWriter.Write, an error of Create or Delete implements
+	// Refusal, or wraps one, when it can tell that nothing was changed.
 	Delete(ctx context.Context, zone string, r Record) error
 }
 
@@ -113,6 +141,7 @@ type Engine struct {
 	listing  chan struct{} // one zone listing at a time
 	queues   map[string]*queue
 	mergeFor func([]Record, []*op) plan // replaced in tests to simulate a faulty merge
+	queued   func(*op)                  // set in tests: called once an operation waits in its zone's queue
 }
 
 // New returns an engine over b, which must implement ZoneWriter or RecordWriter.
@@ -223,21 +252,26 @@ func (e *Engine) GetRecords(ctx context.Context, zone string) ([]libdns.Record, 
 
 // AppendRecords adds records that are not in the zone yet and returns every
 // input record as it now exists (exact duplicates are not added twice).
+// Its error is an *AtomicError when the zone was left as it was (see the
+// package documentation).
 func (e *Engine) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
 	return e.submit(ctx, zone, opAppend, recs)
 }
 
 // SetRecords makes each (name, type) set named in recs hold exactly the
 // input records, leaving every other set untouched, and returns recs.
-// It is not atomic at per-record backends: a failure can leave a set
-// partially updated, which a retry of the same call repairs.
+// Its error is an *AtomicError when the zone was left as it was (see the
+// package documentation). It is not atomic in general at per-record
+// backends: a failure can leave a set partially updated, which a retry of
+// the same call repairs.
 func (e *Engine) SetRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
 	return e.submit(ctx, zone, opSet, recs)
 }
 
 // DeleteRecords removes the records that match an input exactly (an empty
 // Type or Data, or a zero TTL, matches any) and returns those removed.
-// Input records not in the zone are ignored.
+// Input records not in the zone are ignored. Its error is an *AtomicError
+// when the zone was left as it was (see the package documentation).
 func (e *Engine) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
 	return e.submit(ctx, zone, opDelete, recs)
 }
@@ -278,14 +312,14 @@ func (e *Engine) submit(ctx context.Context, zone string, kind opKind, recs []li
 	}
 	az, err := e.ZoneFor(ctx, zone)
 	if err != nil {
-		return nil, err
+		return nil, unchanged(err)
 	}
 	zone = Canonical(zone)
 	o := &op{ctx: ctx, kind: kind, done: make(chan result, 1)}
 	for _, rec := range recs {
 		rr, err := e.absolute(rec.RR(), zone, kind)
 		if err != nil {
-			return nil, fmt.Errorf("%s records in %s: %w", kind, zone, err)
+			return nil, unchanged(fmt.Errorf("%s records in %s: %w", kind, zone, err))
 		}
 		o.rrs = append(o.rrs, rr)
 	}
@@ -302,6 +336,9 @@ func (e *Engine) submit(ctx context.Context, zone string, kind opKind, recs []li
 	lead := !q.running
 	q.running = true
 	q.mu.Unlock()
+	if e.queued != nil {
+		e.queued(o)
+	}
 	if lead {
 		go e.drain(az, q)
 	}
@@ -318,9 +355,17 @@ func (e *Engine) submit(ctx context.Context, zone string, kind opKind, recs []li
 		return out, nil
 	case <-ctx.Done():
 		q.mu.Lock()
+		n := len(q.pending)
 		q.pending = slices.DeleteFunc(q.pending, func(p *op) bool { return p == o })
+		withdrawn := len(q.pending) < n
 		q.mu.Unlock()
-		return nil, fmt.Errorf("%s records in %s: %w", kind, zone, ctx.Err())
+		err := fmt.Errorf("%s records in %s: %w", kind, zone, ctx.Err())
+		if withdrawn {
+			// No batch took the operation, and none can now.
+			return nil, unchanged(err)
+		}
+		// A batch has the operation and may be writing it.
+		return nil, err
 	}
 }
 
@@ -381,7 +426,7 @@ func (e *Engine) runBatch(zone string, q *queue, batch []*op) {
 	}
 	unlock, err := e.lock(ctx, zone)
 	if err != nil {
-		fail(batch, fmt.Errorf("locking zone %s: %w", zone, err))
+		fail(batch, unchanged(fmt.Errorf("locking zone %s: %w", zone, err)))
 		return
 	}
 	defer unlock()
@@ -396,7 +441,7 @@ func (e *Engine) runBatch(zone string, q *queue, batch []*op) {
 
 	before, err := e.read(ctx, zone)
 	if err != nil {
-		fail(batch, err)
+		fail(batch, unchanged(err))
 		return
 	}
 	switch b := e.b.(type) {
@@ -407,20 +452,34 @@ func (e *Engine) runBatch(zone string, q *queue, batch []*op) {
 	}
 }
 
+// writeZone applies the batch with one Write of the whole zone. A plan that
+// is refused is never sent, and a Write the provider refused changed
+// nothing: both fail atomically. A Write that failed otherwise, or whose
+// read-back failed or differs, may have changed the zone.
 func (e *Engine) writeZone(ctx context.Context, b ZoneWriter, zone string, before []Record, batch []*op) {
 	p := e.mergeFor(before, batch)
 	err := p.check(before)
+	untouched := err != nil
 	if err == nil && p.changed {
-		if err = b.Write(ctx, zone, p.after); err == nil && e.opts.VerifyWrites {
+		err = b.Write(ctx, zone, p.after)
+		untouched = err != nil && refused(err)
+		if err == nil && e.opts.VerifyWrites {
 			err = e.verify(ctx, zone, p.after)
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("writing zone %s: %w", zone, err)
+		if untouched {
+			err = unchanged(err)
 		}
 	}
 	for i, o := range batch {
 		switch {
 		case p.errs[i] != nil:
+			// Not known to be atomic: the plan was written for the others.
 			o.done <- result{err: p.errs[i]}
 		case err != nil:
-			o.done <- result{err: fmt.Errorf("writing zone %s: %w", zone, err)}
+			o.done <- result{err: err}
 		default:
 			o.done <- result{rrs: p.results[i]}
 		}
@@ -429,7 +488,9 @@ func (e *Engine) writeZone(ctx context.Context, b ZoneWriter, zone string, befor
 
 // writeRecords applies each operation with single-record calls, in order.
 // An operation that fails leaves the ones after it unaffected; its error
-// says how many of its changes were made before the failure.
+// says how many of its changes were made before the failure. It fails
+// atomically when it was refused before any call, or when its first call
+// was refused by the provider.
 func (e *Engine) writeRecords(ctx context.Context, b RecordWriter, zone string, cur []Record, batch []*op) {
 	for _, o := range batch {
 		p := e.mergeFor(cur, []*op{o})
@@ -440,11 +501,18 @@ func (e *Engine) writeRecords(ctx context.Context, b RecordWriter, zone string, 
 		if l, ok := b.(RecordLimiter); ok && err == nil && p.changed {
 			err = l.CheckLimit(zone, cur, p.after)
 		}
+		untouched := err != nil
 		if err == nil {
-			cur, err = applyRecords(ctx, b, zone, cur, p)
+			var made int
+			cur, made, err = applyRecords(ctx, b, zone, cur, p)
+			untouched = err != nil && made == 0 && refused(err)
 		}
 		if err != nil {
-			o.done <- result{err: fmt.Errorf("%s records in %s: %w", o.kind, zone, err)}
+			err = fmt.Errorf("%s records in %s: %w", o.kind, zone, err)
+			if untouched {
+				err = unchanged(err)
+			}
+			o.done <- result{err: err}
 			continue
 		}
 		o.done <- result{rrs: p.results[0]}
@@ -452,10 +520,11 @@ func (e *Engine) writeRecords(ctx context.Context, b RecordWriter, zone string, 
 }
 
 // applyRecords deletes what the plan dropped and creates what it added,
-// returning the zone as it now is. Deletes go first, so that a record set
-// replaced with a different TTL never holds two copies of one value. On a
-// failure the error tells how many changes were made before it.
-func applyRecords(ctx context.Context, b RecordWriter, zone string, cur []Record, p plan) ([]Record, error) {
+// returning the zone as it now is and how many changes were made. Deletes go
+// first, so that a record set replaced with a different TTL never holds two
+// copies of one value. On a failure the error tells how many changes were
+// made before it.
+func applyRecords(ctx context.Context, b RecordWriter, zone string, cur []Record, p plan) ([]Record, int, error) {
 	total := len(p.deleted)
 	for _, o := range p.origin {
 		if o < 0 {
@@ -476,7 +545,7 @@ func applyRecords(ctx context.Context, b RecordWriter, zone string, cur []Record
 			continue
 		}
 		if err := b.Delete(ctx, zone, r); err != nil {
-			return append(now, cur[i:]...), partial(fmt.Errorf("deleting %s: %w", show(r.RR), err))
+			return append(now, cur[i:]...), done, partial(fmt.Errorf("deleting %s: %w", show(r.RR), err))
 		}
 		done++
 	}
@@ -486,13 +555,13 @@ func applyRecords(ctx context.Context, b RecordWriter, zone string, cur []Record
 		}
 		created, err := b.Create(ctx, zone, r.RR)
 		if err != nil {
-			return now, partial(fmt.Errorf("creating %s: %w", show(r.RR), err))
+			return now, done, partial(fmt.Errorf("creating %s: %w", show(r.RR), err))
 		}
 		done++
 		created.RR = canonicalRR(created.RR)
 		now = append(now, created)
 	}
-	return now, nil
+	return now, done, nil
 }
 
 func (e *Engine) verify(ctx context.Context, zone string, sent []Record) error {

@@ -40,7 +40,9 @@ func (l *Lazy) Engine(build func() (*Engine, error)) (*Engine, error) {
 // gets the engine from Lazy (making it with Build on first use) and runs the
 // engine's method of the same name. An error from Build is returned as is;
 // an error from the engine is returned as "Prefix: " followed by the error,
-// passed through Explain first when Explain is set.
+// passed through Explain first when Explain is set. An engine error that is
+// atomic stays so: the prefixed error is itself an *AtomicError (wrapping
+// the prefixed text), whatever Explain makes of the chain.
 //
 // A provider keeps a Lazy among its fields and makes a Front for each call,
 // so its zero value populated with fields is all the setup it needs.
@@ -50,7 +52,7 @@ type Front struct {
 	// Build validates the provider's configuration and makes its engine;
 	// its errors carry the provider's prefix already.
 	Build func() (*Engine, error)
-	// Prefix names the provider in errors ("mijnhost").
+	// Prefix names the provider in errors (its descriptor's Name).
 	Prefix string
 	// Explain, when set, adds to an engine error what the user can do about
 	// it (such as a rejected credential); it returns err itself otherwise.
@@ -106,12 +108,17 @@ func (f Front) ListZones(ctx context.Context) ([]libdns.Zone, error) {
 	return zs, nil
 }
 
-// wrap turns an engine error into the provider's.
+// wrap turns an engine error into the provider's, atomic if it was.
 func (f Front) wrap(err error) error {
+	untouched := IsAtomic(err)
 	if f.Explain != nil {
 		err = f.Explain(err)
 	}
-	return fmt.Errorf("%s: %w", f.Prefix, err)
+	err = fmt.Errorf("%s: %w", f.Prefix, err)
+	if untouched {
+		return unchanged(err)
+	}
+	return err
 }
 
 // records returns recs, or nil and the wrapped error when err is set.

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/redact"
 )
 
 // DefaultURL is the production API root.
@@ -322,7 +323,7 @@ func (c *Client) wrap(err error) error {
 	}
 	p, _ := decodeProblem(ae.Body)
 	for _, s := range []*string{&p.Detail, &p.Title, &p.Instance} {
-		*s = api.Redact(*s, c.api.Secrets...)
+		*s = redact.String(*s, c.api.Secrets...)
 	}
 	return &Error{Problem: p, err: ae}
 }

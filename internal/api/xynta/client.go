@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/redact"
 )
 
 // DefaultURL is the production endpoint; every call goes to it.
@@ -459,7 +460,7 @@ func (c *Client) do(ctx context.Context, action string, fields url.Values) (json
 	}
 	status, results, ok := envelope(resp.Body)
 	if !ok || !strings.EqualFold(strings.TrimSpace(status), StatusSuccess) {
-		e := &StatusError{Action: action, Domain: domain, Status: api.Redact(status, c.uid, c.hash), HTTP: resp.Status, Body: c.snippet(resp.Body)}
+		e := &StatusError{Action: action, Domain: domain, Status: redact.String(status, c.uid, c.hash), HTTP: resp.Status, Body: c.snippet(resp.Body)}
 		if !ok {
 			e.Status = ""
 		}
@@ -605,7 +606,7 @@ func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null
 
 // snippet shortens an answer for an error text and removes the credentials.
 func (c *Client) snippet(b []byte) string {
-	return api.Redact(shorten(string(b)), c.uid, c.hash)
+	return redact.String(shorten(string(b)), c.uid, c.hash)
 }
 
 func shorten(s string) string {
