@@ -5,8 +5,10 @@ go 1.26.0
 require (
 	github.com/acme-dns-hook/acme-dns-hook v0.0.0-00010101000000-000000000000
 	github.com/acme-dns-hook/acme-dns-hook/legoprovider v0.0.0-00010101000000-000000000000
+	github.com/acme-dns-hook/acme-dns-hook/legov5provider v0.0.0-00010101000000-000000000000
 	github.com/caddyserver/certmagic v0.25.6
 	github.com/go-acme/lego/v4 v4.34.0
+	github.com/go-acme/lego/v5 v5.6.0
 	github.com/letsencrypt/pebble/v2 v2.10.1
 	github.com/libdns/libdns v1.1.1
 	github.com/miekg/dns v1.1.73
@@ -20,19 +22,19 @@ require (
 	github.com/klauspost/cpuid/v2 v2.4.0 // indirect
 	github.com/letsencrypt/challtestsrv v1.4.2 // indirect
 	github.com/mholt/acmez/v3 v3.1.7 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
 	github.com/zeebo/blake3 v0.2.4 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.uber.org/zap/exp v0.3.0 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/crypto v0.57.0 // indirect
-	golang.org/x/net v0.60.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
-	golang.org/x/text v0.42.0 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
 )
 
 replace (
 	github.com/acme-dns-hook/acme-dns-hook => ../
 	github.com/acme-dns-hook/acme-dns-hook/caddymodule => ../caddymodule
 	github.com/acme-dns-hook/acme-dns-hook/legoprovider => ../legoprovider
+	github.com/acme-dns-hook/acme-dns-hook/legov5provider => ../legov5provider
 )

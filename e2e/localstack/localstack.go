@@ -13,6 +13,7 @@ import (
 	"github.com/libdns/libdns"
 
 	"github.com/acme-dns-hook/acme-dns-hook/e2e/pebbletest"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/authdns"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providertest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 )
@@ -34,6 +35,11 @@ type Options struct {
 	CA bool
 	// Zones are extra empty zones in the account besides Zone.
 	Zones []string
+	// Elsewhere are zones the DNS server serves that the account does not
+	// hold, as when a domain's DNS is hosted elsewhere: apex (FQDN) to
+	// records, names relative to the apex. A CNAME there can delegate a
+	// challenge into the account.
+	Elsewhere map[string][]libdns.RR
 	// PebbleLog receives Pebble's log; nil discards it.
 	PebbleLog *log.Logger
 }
@@ -58,7 +64,11 @@ func Start(opts Options) (*Stack, error) {
 	if opts.Provider == "" {
 		opts.Provider = "mijnhost"
 	}
-	l, err := providertest.Start(opts.Provider, Zone, Seed(), opts.Zones)
+	var elsewhere []authdns.Source
+	if len(opts.Elsewhere) > 0 {
+		elsewhere = append(elsewhere, func() map[string][]libdns.RR { return opts.Elsewhere })
+	}
+	l, err := providertest.Start(opts.Provider, Zone, Seed(), opts.Zones, elsewhere...)
 	if err != nil {
 		return nil, fmt.Errorf("localstack: %w", err)
 	}

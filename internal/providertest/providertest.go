@@ -126,8 +126,10 @@ type Stack struct {
 }
 
 // Start starts provider name's fake holding zone with seed and extra as
-// empty zones, and a DNS server on 127.0.0.1 serving what the fake holds.
-func Start(name, zone string, seed []libdns.RR, extra []string) (*Stack, error) {
+// empty zones, and a DNS server on 127.0.0.1 serving what the fake holds
+// and what the sources in elsewhere hold (zones no account of the fake
+// holds, such as a domain whose DNS is hosted elsewhere).
+func Start(name, zone string, seed []libdns.RR, extra []string, elsewhere ...authdns.Source) (*Stack, error) {
 	d, err := providers.Lookup(name)
 	if err != nil {
 		return nil, err
@@ -137,7 +139,7 @@ func Start(name, zone string, seed []libdns.RR, extra []string) (*Stack, error) 
 		return nil, err
 	}
 	s := &Stack{Provider: d, Fake: f}
-	if s.DNS, err = authdns.Start("127.0.0.1:0", f.Zones); err != nil {
+	if s.DNS, err = authdns.Start("127.0.0.1:0", append([]authdns.Source{f.Zones}, elsewhere...)...); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("starting DNS server: %w", err)
 	}
