@@ -8,9 +8,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"github.com/acme-dns-hook/acme-dns-hook/legoprovider"
+	"github.com/miekg/dns"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ import (
 	"github.com/go-acme/lego/v4/registration"
 
 	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
-	"github.com/acme-dns-hook/acme-dns-hook/libdns/mijnhost"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/providertest"
 )
 
 type user struct {
@@ -34,15 +35,37 @@ func (u *user) GetEmail() string                        { return "" }
 func (u *user) GetRegistration() *registration.Resource { return u.reg }
 func (u *user) GetPrivateKey() crypto.PrivateKey        { return u.key }
 
+func TestMain(m *testing.M) {
+	// lego would ask the system resolver for CNAMEs otherwise; set for the
+	// whole process so the tests can run in parallel.
+	os.Setenv("LEGO_DISABLE_CNAME_SUPPORT", "true")
+	os.Exit(m.Run())
+}
+
+// TestObtainCertificates obtains an apex + wildcard and a ten-name
+// certificate through legoprovider with lego's library, for every
+// registered provider, the provider configured through its descriptor.
 func TestObtainCertificates(t *testing.T) {
-	stack, err := localstack.Start(localstack.Options{CA: true})
+	for _, name := range localstack.Providers() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			obtainCertificates(t, name)
+		})
+	}
+}
+
+func obtainCertificates(t *testing.T, provider string) {
+	stack, err := localstack.Start(localstack.Options{Provider: provider, CA: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stack.Close()
-	t.Setenv("LEGO_DISABLE_CNAME_SUPPORT", "true") // lego would ask the system resolver otherwise
 
-	p, err := legoprovider.NewDNSProviderConfig(&legoprovider.Config{Records: &mijnhost.Provider{APIKey: mijnhosttest.SeedKey, APIURL: stack.Fake.(*mijnhosttest.Server).URL}, TTL: 60, PollingInterval: 200 * time.Millisecond})
+	records, err := providertest.Provider(stack.Descriptor, stack.Fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := legoprovider.NewDNSProviderConfig(&legoprovider.Config{Records: records, TTL: 60, PollingInterval: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,9 +86,17 @@ func TestObtainCertificates(t *testing.T) {
 	if u.reg, err = client.Registration.Register(registration.RegisterOptions{TermsOfServiceAgreed: true}); err != nil {
 		t.Fatal(err)
 	}
+	// lego's own check asks the zone's authoritative servers on port 53,
+	// which the stack cannot be; without it lego would not check the value
+	// at all. So the check asks the stack's server for the value, as lego
+	// asks the authoritative servers in production: a provider whose
+	// records take a while to be served (HostUp's "pending") is waited for.
 	err = client.Challenge.SetDNS01Provider(p,
 		dns01.AddRecursiveNameservers([]string{stack.DNS.Addr()}),
-		dns01.DisableAuthoritativeNssPropagationRequirement())
+		dns01.DisableAuthoritativeNssPropagationRequirement(),
+		dns01.WrapPreCheck(func(_, fqdn, value string, _ dns01.PreCheckFunc) (bool, error) {
+			return served(stack.DNS.Addr(), fqdn, value)
+		}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +107,8 @@ func TestObtainCertificates(t *testing.T) {
 	}
 	for _, names := range [][]string{{"*.example.test", "example.test"}, ten} {
 		t.Run(fmt.Sprint(len(names), " names"), func(t *testing.T) {
-			before := stack.Fake.(*mijnhosttest.Server).Records(localstack.Zone)
-			stack.Fake.(*mijnhosttest.Server).ResetCounts()
+			before := stack.Fake.Snapshot(localstack.Zone)
+			stack.Fake.ResetCounts()
 			res, err := client.Certificate.Obtain(certificate.ObtainRequest{Domains: names, Bundle: true})
 			if err != nil {
 				t.Fatal(err)
@@ -85,10 +116,30 @@ func TestObtainCertificates(t *testing.T) {
 			if err := stack.CA.VerifyChain(res.Certificate, names); err != nil {
 				t.Fatal(err)
 			}
-			if after := stack.Fake.(*mijnhosttest.Server).Records(localstack.Zone); !slices.Equal(before, after) {
-				t.Errorf("zone changed:\nbefore %+v\nafter  %+v", before, after)
+			if after := stack.Fake.Snapshot(localstack.Zone); !slices.Equal(before, after) {
+				t.Errorf("zone changed:\nbefore %q\nafter  %q", before, after)
 			}
-			t.Logf("%s: API requests %v", strings.Join(names, ","), stack.Fake.(*mijnhosttest.Server).Requests())
+			if len(stack.Fake.Requests()) == 0 {
+				t.Error("no request reached the fake: the certificate did not come through legoprovider")
+			}
+			t.Logf("%s: API requests %v", strings.Join(names, ","), stack.Fake.Requests())
 		})
 	}
+}
+
+// served reports whether the DNS server at addr answers fqdn's TXT query
+// with value among the answers.
+func served(addr, fqdn, value string) (bool, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(fqdn), dns.TypeTXT)
+	r, err := dns.Exchange(m, addr)
+	if err != nil {
+		return false, err
+	}
+	for _, rr := range r.Answer {
+		if txt, ok := rr.(*dns.TXT); ok && strings.Join(txt.Txt, "") == value {
+			return true, nil
+		}
+	}
+	return false, nil
 }
