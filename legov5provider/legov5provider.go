@@ -38,8 +38,13 @@ import (
 // name prefixes every error of the package.
 const name = "legov5provider"
 
-// Records is the part of a libdns provider this package needs; every
-// provider of this project implements it.
+// Records is the part of a libdns provider this package needs: appending
+// and deleting records, so any libdns provider will do. When it also lists
+// its zones (libdns.ZoneLister), as every provider of this project does,
+// the zone of each challenge is the longest zone of its account holding
+// the name; otherwise the zone is found through DNS, as the closest
+// enclosing name with an SOA record, asked of the resolvers of
+// /etc/resolv.conf.
 type Records = solver.Provider
 
 // Config configures a DNSProvider. It has the fields of the configuration
