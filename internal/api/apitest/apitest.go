@@ -310,3 +310,17 @@ func DecodeStrict(data []byte, v any) error {
 	}
 	return nil
 }
+
+// JSONLines returns each record as one line of JSON, in order: a fake's
+// Snapshot, where equal snapshots mean nothing changed.
+func JSONLines[R any](recs []R) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			panic("apitest: JSONLines: " + err.Error())
+		}
+		out[i] = string(b)
+	}
+	return out
+}

@@ -1,10 +1,11 @@
 package hostuptest
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/libdns/libdns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 // SeedKey is the API key a [Seeded] fake accepts, with the scopes
@@ -41,14 +42,7 @@ func (s *Server) Settings() map[string]string {
 // Snapshot returns each record of zone as the API serves it (id, type,
 // name, value, ttl, priority, weight, port, status), in zone order: equal
 // snapshots mean nothing changed.
-func (s *Server) Snapshot(zone string) []string {
-	var out []string
-	for _, r := range s.Records(zone) {
-		b, _ := json.Marshal(r)
-		out = append(out, string(b))
-	}
-	return out
-}
+func (s *Server) Snapshot(zone string) []string { return apitest.JSONLines(s.Records(zone)) }
 
 // FailServerErrors makes the next n requests answer with the provider's
 // HTTP 500 error (FaultServerError), a fault every client must ride out by

@@ -1,13 +1,14 @@
 package realtimeregistertest
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/libdns/libdns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 // The credentials a [Seeded] fake accepts: an API key, and a user for tests
@@ -96,12 +97,7 @@ func (s *Server) Settings() map[string]string {
 // the API returns for it (every field), in API order: equal snapshots mean
 // nothing changed.
 func (s *Server) Snapshot(zone string) []string {
-	var out []string
-	for _, r := range s.Records(s.ZoneID(zone, "")) {
-		b, _ := json.Marshal(r)
-		out = append(out, string(b))
-	}
-	return out
+	return apitest.JSONLines(s.Records(s.ZoneID(zone, "")))
 }
 
 // FailServerErrors makes the next n requests answer with the provider's
