@@ -54,6 +54,7 @@ Common settings:
   ACME_HOOK_PROPAGATION_TIMEOUT  seconds to wait for DNS after present (default 120)
   ACME_HOOK_POLLING_INTERVAL     seconds between DNS checks (default 2)
   ACME_HOOK_LOCK_DIR             directory for cross-process zone locks (default %s)
+  ACME_HOOK_LOCK_TIMEOUT         seconds to wait for a zone lock another process holds (default 120)
   ACME_HOOK_SERVE_USERNAME, ACME_HOOK_SERVE_PASSWORD   HTTP Basic credentials serve requires
 Every setting can also be read from a file named by NAME_FILE.
 `
@@ -256,6 +257,11 @@ func legoArgs(cmd string, rest []string, env settings.Env) ([]solver.Challenge, 
 	return []solver.Challenge{{FQDN: rest[0], Value: rest[1]}}, nil
 }
 
+// defaultLockTimeout is how long a hook waits for a zone lock another
+// process holds, in seconds: the default propagation timeout, since a
+// holder that takes longer than a whole present is stuck.
+const defaultLockTimeout = 120
+
 // newSolver builds the provider and the propagation check from env.
 func newSolver(spec *settings.Descriptor, env settings.Env, serving bool, stderr io.Writer) (*solver.Solver, error) {
 	lockDir, err := env.Get("ACME_HOOK_LOCK_DIR")
@@ -265,9 +271,22 @@ func newSolver(spec *settings.Descriptor, env settings.Env, serving bool, stderr
 	if lockDir == "" {
 		lockDir = filelock.DefaultDir()
 	}
+	lockTimeout, err := env.Seconds("ACME_HOOK_LOCK_TIMEOUT", 1, 86400)
+	if err != nil {
+		return nil, err
+	}
+	if lockTimeout == 0 {
+		lockTimeout = defaultLockTimeout
+	}
 	opts := providers.Options{}
 	if lockDir != "off" {
-		opts.Lock = func(ctx context.Context, key string) (func(), error) { return filelock.Lock(ctx, lockDir, key) }
+		lo := filelock.Options{
+			Timeout: time.Duration(lockTimeout) * time.Second,
+			Waiting: func(h filelock.Holder) {
+				fmt.Fprintf(stderr, "acme-dns-hook: waiting up to %ds for the zone lock held by %s\n", lockTimeout, h)
+			},
+		}
+		opts.Lock = func(ctx context.Context, key string) (func(), error) { return filelock.LockWith(ctx, lockDir, key, lo) }
 	}
 	p, err := providers.New(spec, env, opts)
 	if err != nil {

@@ -17,8 +17,10 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -149,6 +151,30 @@ func (e *Error) Error() string {
 	}
 	return redact.String(b.String(), e.secrets...)
 }
+
+// Endpoint is the identity of the API root u, the same for every spelling
+// of one root: scheme and host in lower case, a default port and a
+// trailing dot of the host dropped, the path cleaned, in lower case and
+// without a trailing slash; user information, query and fragment are left
+// out (so the identity never holds a credential). Two processes configured
+// with "https://Mijn.Host/api/v2/" and "https://mijn.host:443/api/v2" get
+// the same Endpoint, so they take the same zone locks.
+func Endpoint(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	host, port := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), u.Port()
+	if scheme == "https" && port == "443" || scheme == "http" && port == "80" {
+		port = ""
+	}
+	if port != "" || strings.Contains(host, ":") {
+		host = net.JoinHostPort(host, port)
+		host = strings.TrimSuffix(host, ":")
+	}
+	p := strings.ToLower(path.Clean("/" + u.Path))
+	return scheme + "://" + host + strings.TrimSuffix(p, "/")
+}
+
+// Endpoint is the identity of the client's BaseURL; see [Endpoint].
+func (c *Client) Endpoint() string { return Endpoint(c.BaseURL) }
 
 // Unwrap returns the transport error, if any.
 func (e *Error) Unwrap() error { return e.err }

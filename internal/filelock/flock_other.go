@@ -7,6 +7,8 @@ import (
 	"os"
 )
 
+const unixLike = false
+
 // tryLock fails on systems without flock: refusing is safer than pretending
 // the zone is protected.
 func tryLock(*os.File) (bool, error) {
@@ -14,3 +16,18 @@ func tryLock(*os.File) (bool, error) {
 }
 
 func unlockFile(*os.File) {}
+
+func openLockFile(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+}
+
+func checkPrivateDir(dir string, uid int) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return errors.New("it is not a directory")
+	}
+	return nil
+}

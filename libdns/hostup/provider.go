@@ -98,11 +98,7 @@ func (p *Provider) build() (*zone.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hostup: %w", err)
 	}
-	base := p.APIURL
-	if base == "" {
-		base = hostup.DefaultURL
-	}
-	e, err := zone.New(&backend{c: c, id: "hostup " + base, zones: map[string]hostup.Zone{}}, zone.Options{
+	e, err := zone.New(&backend{c: c, id: "hostup " + c.Endpoint(), zones: map[string]hostup.Zone{}}, zone.Options{
 		DefaultTTL: time.Duration(p.TTL) * time.Second,
 		Lock:       p.Lock,
 	})

@@ -74,11 +74,7 @@ func (p *Provider) build() (*zone.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mijnhost: %w", err)
 	}
-	base := p.APIURL
-	if base == "" {
-		base = mijnhost.DefaultURL
-	}
-	e, err := zone.New(&backend{c: c, id: "mijnhost " + base}, zone.Options{
+	e, err := zone.New(&backend{c: c, id: "mijnhost " + c.Endpoint()}, zone.Options{
 		DefaultTTL: time.Duration(p.TTL) * time.Second,
 		Lock:       p.Lock,
 	})

@@ -113,14 +113,7 @@ func (p *Provider) build() (*zone.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := p.APIURL
-	switch {
-	case p.OTE:
-		base = rtr.OTEURL
-	case base == "":
-		base = rtr.ProductionURL
-	}
-	e, err := zone.New(&backend{c: c, id: "realtimeregister " + base, service: service}, zone.Options{
+	e, err := zone.New(&backend{c: c, id: "realtimeregister " + c.Endpoint(), service: service}, zone.Options{
 		DefaultTTL: time.Duration(p.TTL) * time.Second,
 		Lock:       p.Lock,
 	})

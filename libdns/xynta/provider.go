@@ -102,11 +102,7 @@ func (p *Provider) build() (*zone.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("xynta: %w", err)
 	}
-	base := p.APIURL
-	if base == "" {
-		base = xynta.DefaultURL
-	}
-	e, err := zone.New(&backend{c: c, id: "xynta " + base}, zone.Options{
+	e, err := zone.New(&backend{c: c, id: "xynta " + c.Endpoint()}, zone.Options{
 		DefaultTTL: time.Duration(p.TTL) * time.Second,
 		Lock:       p.Lock,
 		// The API's behaviour on writes is unconfirmed: check every one.

@@ -229,6 +229,9 @@ func New(apiKey string, opts Options) (*Client, error) {
 	}, nil
 }
 
+// Endpoint identifies the API root the client calls (see api.Endpoint).
+func (c *Client) Endpoint() string { return c.api.Endpoint() }
+
 // problemJSON reads a problem document leniently: status may be a number or
 // a string, and every field may be missing.
 type problemJSON struct {

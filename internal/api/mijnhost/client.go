@@ -90,6 +90,9 @@ func New(apiKey string, opts Options) (*Client, error) {
 	}}, nil
 }
 
+// Endpoint identifies the API root the client calls (see api.Endpoint).
+func (c *Client) Endpoint() string { return c.api.Endpoint() }
+
 // envelope is mijn.host's response wrapper. Status is a number in success
 // bodies and in some error bodies, the string "error" in others.
 type envelope struct {

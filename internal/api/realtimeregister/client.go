@@ -190,6 +190,9 @@ func New(cred Credentials, opts Options) (*Client, error) {
 	return c, nil
 }
 
+// Endpoint identifies the API root the client calls (see api.Endpoint).
+func (c *Client) Endpoint() string { return c.base.Endpoint() }
+
 func baseURL(opts Options) (*url.URL, error) {
 	base := opts.BaseURL
 	switch {

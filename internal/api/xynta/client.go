@@ -152,6 +152,13 @@ func New(uid, hash string, opts Options) (*Client, error) {
 	}, nil
 }
 
+// Endpoint identifies the API endpoint the client calls (see api.Endpoint).
+func (c *Client) Endpoint() string {
+	u := *c.api.BaseURL
+	u.Path = c.path
+	return api.Endpoint(&u)
+}
+
 // IPv4Client returns an HTTP client that connects over IPv4 only, and true;
 // or, when hc has a Transport of its own, hc itself and false. A nil hc or
 // one without Transport is copied with a transport cloned from
