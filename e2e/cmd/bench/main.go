@@ -35,6 +35,7 @@ import (
 	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"github.com/acme-dns-hook/acme-dns-hook/legoprovider"
+	"github.com/acme-dns-hook/acme-dns-hook/legov5provider"
 )
 
 // extraZones are the account's other zones, for the 5-zone workload.
@@ -88,7 +89,7 @@ func main() {
 	}
 }
 
-var solverKeys = []string{"lego-builtin", "lego-legoprovider", "certmagic", "certmagic-nocheck"}
+var solverKeys = []string{"lego-builtin", "lego-legoprovider", "lego-v5-legov5provider", "certmagic", "certmagic-nocheck"}
 
 func run(o options) error {
 	if o.repeats < 1 || o.slowRepeats < 1 || o.slow50 < 1 {
@@ -120,6 +121,7 @@ func run(o options) error {
 	}
 	defer os.RemoveAll(tmp)
 	e := &env{stack: stack, pebbleTLS: pebbleTLS, tmp: tmp}
+	e.setUpLegoV5()
 	facts.pebble = pebbleSettings()
 
 	_, builtinCfg, err := e.legoBuiltinProvider()
@@ -135,6 +137,9 @@ func run(o options) error {
 		e.legoSolver("lego-legoprovider", "lego + legoprovider",
 			"this project's legoprovider over libdns/mijnhost at lego's defaults (as NewDefaultConfig): not sequential, polling interval 2s, propagation timeout 60s, TTL 120",
 			true, e.newLegoprovider(legoprovider.Config{})),
+		e.legoV5Solver("lego-v5-legov5provider", "lego v5 + legov5provider",
+			"this project's legov5provider over libdns/mijnhost on the lego v5.6.0 library, configured as legoprovider above: not sequential, polling interval 2s, propagation timeout 60s, TTL 120",
+			true, e.newLegov5provider(legov5provider.Config{})),
 	}
 	cm, err := e.certmagicSolver("certmagic", "certmagic + libdns/mijnhost",
 		"certmagic v0.25.6 ACMEIssuer with DNS01Solver over libdns/mijnhost at certmagic's defaults: propagation check every 2s (fixed), timeout 2m, no propagation delay",

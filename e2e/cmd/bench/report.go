@@ -413,7 +413,7 @@ func (r *results) markdown() string {
 		p("- **%s** (`%s`): %s.", s.label, s.key, s.settings)
 	}
 	p("")
-	p("Both lego solvers use the lego v4.34.0 library the way its CLI does (`Certificate.Obtain`, a fresh ACME account per run); lego's DNS check asks the local DNS server (`dns01.AddRecursiveNameservers`, `DisableAuthoritativeNssPropagationRequirement`, `LEGO_DISABLE_CNAME_SUPPORT=true`).")
+	p("The lego v4 solvers use the lego v4.34.0 library the way its CLI does (`Certificate.Obtain`, a fresh ACME account per run); lego's DNS check asks the local DNS server (`dns01.AddRecursiveNameservers`, `DisableAuthoritativeNssPropagationRequirement`, `LEGO_DISABLE_CNAME_SUPPORT=true`). The lego v5 solver uses the lego v5.6.0 library the same way; its DNS client, process-wide in v5, is set to ask the local DNS server (`dns01.SetDefaultClient`), with the same two options.")
 	p("The built-in provider's HTTP client gets a transport that sends its requests for `https://mijn.host/api/v2/` to the fake, which serves the same paths and checks the same `API-Key` header.")
 	p("Both certmagic solvers go through `ACMEIssuer.Issue` (acmez underneath), as Caddy does, with one ACME account each; certmagic's internal rate limiter is raised (`RateLimitEvents = 1000`) so back-to-back runs are not throttled.")
 	p("Every run uses a fresh provider instance (nothing cached from an earlier certificate), ECDSA P-256 certificate keys made before the clock starts, names unique to the run (except apex + wildcard), and is checked: the chain verifies for every name, every zone ends byte for byte as it began, and every name was validated (a run in which Pebble reused an authorization is discarded and repeated).")
