@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/libdns/libdns"
+
 	"github.com/acme-dns-hook/acme-dns-hook/internal/filelock"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/propagation"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
@@ -28,7 +30,7 @@ import (
 
 const usage = `acme-dns-hook solves ACME DNS-01 challenges at your DNS provider.
 
-Usage: acme-dns-hook [--provider NAME] COMMAND [ARGS]
+Usage: acme-dns-hook [--provider NAME[,NAME...]] COMMAND [ARGS]
 
 ACME client calls:
   present FQDN VALUE | cleanup FQDN VALUE       lego --dns exec
@@ -40,17 +42,21 @@ ACME client calls:
   serve [--listen 127.0.0.1:8080]               HTTP endpoint for lego --dns httpreq and Traefik
 
 For people:
-  zones            list the account's zones
+  zones            list the zones of every account
   records ZONE     list a zone's records
-  check            verify that the credentials work
+  check            verify that each provider's credentials work
   --help, --version
 
-Provider: --provider NAME or ACME_HOOK_PROVIDER (%s); when unset, the one
-whose credentials are set.
+Provider: --provider NAME or ACME_HOOK_PROVIDER (%s), or several
+separated by commas; when unset, every provider whose credentials are set.
+With several, each name goes to the account holding the longest zone that
+contains it (after following CNAMEs).
 %s
 Common settings:
   ACME_HOOK_RESOLVERS            host:port,... to check propagation on, instead of the zone's authoritative servers
   ACME_HOOK_WAIT                 false: return right after the API call (default true; serve: false)
+  ACME_HOOK_FOLLOW_CNAME         false: write at _acme-challenge.<domain> even when it is a CNAME (default true:
+                                 write at the end of its CNAME chain, asked of the authoritative servers or ACME_HOOK_RESOLVERS)
   ACME_HOOK_PROPAGATION_TIMEOUT  seconds to wait for DNS after present (default 120)
   ACME_HOOK_POLLING_INTERVAL     seconds between DNS checks (default 2)
   ACME_HOOK_LOCK_DIR             directory for cross-process zone locks (default %s)
@@ -185,48 +191,86 @@ func dispatch(ctx context.Context, args []string, env settings.Env, stdout, stde
 		return err
 	}
 
-	spec, err := providers.Select(flagProvider, env)
+	specs, err := providers.Select(flagProvider, env)
 	if err != nil {
 		return failure{2, err}
 	}
-	s, err := newSolver(spec, env, cmd == "serve", stderr)
+	s, err := newSolver(specs, env, cmd == "serve", stderr)
 	if err != nil {
 		return failure{2, err}
 	}
 
 	switch cmd {
 	case "present", "add", "certbot-auth", "deploy_challenge":
-		for _, c := range chs {
-			fmt.Fprintf(stderr, "acme-dns-hook: adding TXT %s %q at %s\n", c.FQDN, c.Value, spec.Title)
-		}
 		return s.Present(ctx, chs...)
 	case "cleanup", "rm", "certbot-cleanup", "clean_challenge":
-		for _, c := range chs {
-			fmt.Fprintf(stderr, "acme-dns-hook: removing TXT %s %q at %s\n", c.FQDN, c.Value, spec.Title)
-		}
 		return s.Cleanup(ctx, chs...)
 	case "serve":
 		return serve(ctx, rest, env, s, stderr)
 	case "zones":
-		zs, err := s.Provider.(providers.Provider).ListZones(ctx)
-		if err != nil {
-			return err
-		}
-		for _, z := range zs {
-			fmt.Fprintln(stdout, z.Name)
-		}
-		return nil
+		return zones(ctx, s.Provider.(*providers.Set), stdout)
 	case "records":
 		return records(ctx, s, rest[0], stdout)
 	case "check":
-		zs, err := s.Provider.(providers.Provider).ListZones(ctx)
-		if err != nil {
-			return fmt.Errorf("%s credentials do not work: %w", spec.Title, err)
-		}
-		fmt.Fprintf(stdout, "%s credentials work: %d zone(s) in the account\n", spec.Title, len(zs))
-		return nil
+		return check(ctx, s.Provider.(*providers.Set), stdout)
 	}
 	return nil
+}
+
+// zones lists the zones of every account, one a line; with several
+// accounts, each followed by a tab and the account's provider name.
+func zones(ctx context.Context, set *providers.Set, stdout io.Writer) error {
+	accounts := set.Accounts()
+	lists := make([][]libdns.Zone, len(accounts))
+	errs := make([]error, len(accounts))
+	var wg sync.WaitGroup
+	for i, a := range accounts {
+		wg.Go(func() {
+			if lists[i], errs[i] = a.Provider.ListZones(ctx); errs[i] != nil && len(accounts) > 1 {
+				errs[i] = fmt.Errorf("%s: %w", a.Descriptor.Title, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i, a := range accounts {
+		for _, z := range lists[i] {
+			if len(accounts) == 1 {
+				fmt.Fprintln(stdout, z.Name)
+			} else {
+				fmt.Fprintf(stdout, "%s\t%s\n", z.Name, a.Descriptor.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// check lists each account's zones to see whether its credentials work; it
+// checks every account and fails if one fails.
+func check(ctx context.Context, set *providers.Set, stdout io.Writer) error {
+	accounts := set.Accounts()
+	lines := make([]string, len(accounts))
+	errs := make([]error, len(accounts))
+	var wg sync.WaitGroup
+	for i, a := range accounts {
+		wg.Go(func() {
+			zs, err := a.Provider.ListZones(ctx)
+			if err != nil {
+				errs[i] = fmt.Errorf("%s credentials do not work: %w", a.Descriptor.Title, err)
+				return
+			}
+			lines[i] = fmt.Sprintf("%s credentials work: %d zone(s) in the account", a.Descriptor.Title, len(zs))
+		})
+	}
+	wg.Wait()
+	for _, l := range lines {
+		if l != "" {
+			fmt.Fprintln(stdout, l)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 type lockedWriter struct {
@@ -262,8 +306,9 @@ func legoArgs(cmd string, rest []string, env settings.Env) ([]solver.Challenge, 
 // holder that takes longer than a whole present is stuck.
 const defaultLockTimeout = 120
 
-// newSolver builds the provider and the propagation check from env.
-func newSolver(spec *settings.Descriptor, env settings.Env, serving bool, stderr io.Writer) (*solver.Solver, error) {
+// newSolver builds the providers (one providers.Set over every account),
+// the CNAME follower and the propagation check from env.
+func newSolver(specs []*settings.Descriptor, env settings.Env, serving bool, stderr io.Writer) (*solver.Solver, error) {
 	lockDir, err := env.Get("ACME_HOOK_LOCK_DIR")
 	if err != nil {
 		return nil, err
@@ -288,23 +333,38 @@ func newSolver(spec *settings.Descriptor, env settings.Env, serving bool, stderr
 		}
 		opts.Lock = func(ctx context.Context, key string) (func(), error) { return filelock.LockWith(ctx, lockDir, key, lo) }
 	}
-	p, err := providers.New(spec, env, opts)
+	var accounts []providers.Account
+	for _, spec := range specs {
+		p, err := providers.New(spec, env, opts)
+		if err != nil {
+			return nil, err
+		}
+		accounts = append(accounts, providers.Account{Descriptor: spec, Provider: p})
+	}
+	s := &solver.Solver{
+		Provider: providers.NewSet(accounts...),
+		Log:      func(line string) { fmt.Fprintln(stderr, "acme-dns-hook: "+line) },
+	}
+	var resolvers []string
+	if v, err := env.Get("ACME_HOOK_RESOLVERS"); err != nil {
+		return nil, err
+	} else if v != "" {
+		if resolvers, err = propagation.ParseResolvers(v); err != nil {
+			return nil, fmt.Errorf("ACME_HOOK_RESOLVERS: %w", err)
+		}
+	}
+	follow, err := env.Bool("ACME_HOOK_FOLLOW_CNAME", true)
 	if err != nil {
 		return nil, err
 	}
-	s := &solver.Solver{Provider: p}
+	if follow {
+		s.Aliases = aliases{&propagation.Follower{Resolvers: resolvers}}
+	}
 	wait, err := env.Bool("ACME_HOOK_WAIT", !serving)
 	if err != nil || !wait {
 		return s, err
 	}
-	c := &propagation.Checker{Progress: stderr}
-	if v, err := env.Get("ACME_HOOK_RESOLVERS"); err != nil {
-		return nil, err
-	} else if v != "" {
-		if c.Resolvers, err = propagation.ParseResolvers(v); err != nil {
-			return nil, fmt.Errorf("ACME_HOOK_RESOLVERS: %w", err)
-		}
-	}
+	c := &propagation.Checker{Progress: stderr, Resolvers: resolvers}
 	timeout, err := env.Seconds("ACME_HOOK_PROPAGATION_TIMEOUT", 1, 86400)
 	if err != nil {
 		return nil, err
@@ -316,6 +376,18 @@ func newSolver(spec *settings.Descriptor, env settings.Env, serving bool, stderr
 	c.Timeout, c.Interval = time.Duration(timeout)*time.Second, time.Duration(interval)*time.Second
 	s.Waiter = c
 	return s, nil
+}
+
+// aliases is the CNAME follower with the way out of a chain it cannot
+// follow added to its errors.
+type aliases struct{ f *propagation.Follower }
+
+func (a aliases) Follow(ctx context.Context, name string) (string, []string, error) {
+	end, chain, err := a.f.Follow(ctx, name)
+	if err != nil && len(chain) > 0 {
+		err = fmt.Errorf("%w (ACME_HOOK_FOLLOW_CNAME=false writes at %s itself)", err, chain[0])
+	}
+	return end, chain, err
 }
 
 func records(ctx context.Context, s *solver.Solver, zone string, stdout io.Writer) error {

@@ -50,65 +50,92 @@ type Config struct {
 
 // Default returns lego's defaults overridden by PREFIX_TTL,
 // PREFIX_PROPAGATION_TIMEOUT and PREFIX_POLLING_INTERVAL (whole seconds) of
-// the provider selected in env, and that provider's descriptor. Records is
-// nil. On error the Config holds the defaults read so far.
-func Default(env settings.Env) (Config, *settings.Descriptor, error) {
+// the providers selected in env, and their descriptors. With several
+// providers, TTL is 0 (each provider's own PREFIX_TTL, or its default,
+// applies to its records), and the propagation timeout and polling interval
+// are the longest and the shortest any of them sets. Records is nil. On
+// error the Config holds the defaults read so far.
+func Default(env settings.Env) (Config, []*settings.Descriptor, error) {
 	cfg := Config{
 		TTL:                DefaultTTL,
 		PropagationTimeout: DefaultPropagationTimeout,
 		PollingInterval:    DefaultPollingInterval,
 		APITimeout:         DefaultAPITimeout,
 	}
-	spec, err := providers.Select("", env)
+	specs, err := providers.Select("", env)
 	if err != nil {
 		return cfg, nil, err
 	}
-	if s := spec.Setting("ttl"); s != nil {
-		ttl, err := env.Seconds(spec.EnvName(s), max(s.Min, 1), s.Max)
-		if err != nil {
-			return cfg, spec, err
+	if len(specs) > 1 {
+		cfg.TTL = 0
+	}
+	var timeout, interval time.Duration
+	for _, spec := range specs {
+		if s := spec.Setting("ttl"); s != nil {
+			ttl, err := env.Seconds(spec.EnvName(s), max(s.Min, 1), s.Max)
+			if err != nil {
+				return cfg, specs, err
+			}
+			if ttl > 0 && len(specs) == 1 {
+				cfg.TTL = ttl
+			}
 		}
-		if ttl > 0 {
-			cfg.TTL = ttl
+		n, err := env.Seconds(spec.Env+"PROPAGATION_TIMEOUT", 1, 86400)
+		if err != nil {
+			return cfg, specs, err
+		}
+		if d := time.Duration(n) * time.Second; d > timeout {
+			timeout = d
+		}
+		if n, err = env.Seconds(spec.Env+"POLLING_INTERVAL", 1, 86400); err != nil {
+			return cfg, specs, err
+		}
+		if d := time.Duration(n) * time.Second; d > 0 && (interval == 0 || d < interval) {
+			interval = d
 		}
 	}
-	for _, v := range []struct {
-		name string
-		d    *time.Duration
-	}{{"PROPAGATION_TIMEOUT", &cfg.PropagationTimeout}, {"POLLING_INTERVAL", &cfg.PollingInterval}} {
-		n, err := env.Seconds(spec.Env+v.name, 1, 86400)
-		if err != nil {
-			return cfg, spec, err
-		}
-		if n > 0 {
-			*v.d = time.Duration(n) * time.Second
-		}
+	if timeout > 0 {
+		cfg.PropagationTimeout = timeout
 	}
-	return cfg, spec, nil
+	if interval > 0 {
+		cfg.PollingInterval = interval
+	}
+	return cfg, specs, nil
 }
 
 // FromEnv returns Default with Records set to the selected provider, built
 // with its credentials and settings from env and an HTTP client whose
-// timeout is PREFIX_HTTP_TIMEOUT (default 30 s). Errors name the variable
-// that is missing or wrong, never a secret.
+// timeout is PREFIX_HTTP_TIMEOUT (default 30 s). With several providers,
+// Records is a providers.Set over all of them: each challenge goes to the
+// account holding the longest zone that contains its (effective) name,
+// among the zones of every account. Errors name the variable that is
+// missing or wrong, never a secret.
 func FromEnv(env settings.Env) (Config, error) {
-	cfg, spec, err := Default(env)
+	cfg, specs, err := Default(env)
 	if err != nil {
 		return cfg, err
 	}
-	httpTimeout, err := env.Seconds(spec.Env+"HTTP_TIMEOUT", 1, 3600)
-	if err != nil {
-		return cfg, err
+	var accounts []providers.Account
+	for _, spec := range specs {
+		httpTimeout, err := env.Seconds(spec.Env+"HTTP_TIMEOUT", 1, 3600)
+		if err != nil {
+			return cfg, err
+		}
+		client := &http.Client{Timeout: DefaultHTTPTimeout}
+		if httpTimeout > 0 {
+			client.Timeout = time.Duration(httpTimeout) * time.Second
+		}
+		p, err := providers.New(spec, env, providers.Options{HTTPClient: client})
+		if err != nil {
+			return cfg, fmt.Errorf("%s: %w", spec.Name, err)
+		}
+		accounts = append(accounts, providers.Account{Descriptor: spec, Provider: p})
 	}
-	client := &http.Client{Timeout: DefaultHTTPTimeout}
-	if httpTimeout > 0 {
-		client.Timeout = time.Duration(httpTimeout) * time.Second
+	if len(accounts) == 1 {
+		cfg.Records = accounts[0].Provider
+	} else {
+		cfg.Records = providers.NewSet(accounts...)
 	}
-	p, err := providers.New(spec, env, providers.Options{HTTPClient: client})
-	if err != nil {
-		return cfg, fmt.Errorf("%s: %w", spec.Name, err)
-	}
-	cfg.Records = p
 	return cfg, nil
 }
 

@@ -60,9 +60,9 @@ func TestHostUpSelected(t *testing.T) {
 		{map[string]string{"ACME_HOOK_PROVIDER": "HostUp"}, "hostup"},
 	}
 	for _, tt := range tests {
-		s, err := Select("", envOf(tt.env))
-		if err != nil || s.Name != tt.want || s.Env != "HOSTUP_" || s.Title != "HostUp" {
-			t.Errorf("Select(%v) = %+v, %v", tt.env, s, err)
+		ss, err := Select("", envOf(tt.env))
+		if err != nil || len(ss) != 1 || ss[0].Name != tt.want || ss[0].Env != "HOSTUP_" || ss[0].Title != "HostUp" {
+			t.Errorf("Select(%v) = %+v, %v", tt.env, ss, err)
 		}
 	}
 	secrets := Secrets(envOf(map[string]string{"HOSTUP_API_KEY": "hk-secret-9", "HOSTUP_API_URL": "http://x"}))

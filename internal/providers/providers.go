@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/libdns/libdns"
@@ -57,33 +58,49 @@ func Lookup(name string) (*settings.Descriptor, error) {
 	return nil, fmt.Errorf("unknown provider %q: use one of %s", name, strings.Join(Names(), ", "))
 }
 
-// Select returns the provider named by flag, else by ACME_HOOK_PROVIDER, else
-// the only one whose credentials are set in env.
-func Select(flag string, env settings.Env) (*settings.Descriptor, error) {
+// Select returns the providers named by flag, else by ACME_HOOK_PROVIDER
+// (a name, or a comma list of names), else every provider whose
+// credentials are set in env, in the order named (else sorted by name).
+func Select(flag string, env settings.Env) ([]*settings.Descriptor, error) {
 	if flag != "" {
-		return Lookup(flag)
+		return lookupList(flag)
 	}
-	if name, _ := env.Get("ACME_HOOK_PROVIDER"); name != "" {
-		d, err := Lookup(name)
+	if names, _ := env.Get("ACME_HOOK_PROVIDER"); names != "" {
+		ds, err := lookupList(names)
 		if err != nil {
 			return nil, fmt.Errorf("ACME_HOOK_PROVIDER: %w", err)
 		}
-		return d, nil
+		return ds, nil
 	}
-	var found []string
-	var d *settings.Descriptor
+	var found []*settings.Descriptor
 	for _, c := range All() {
 		if c.InEnv(env) {
-			found, d = append(found, c.Name), c
+			found = append(found, c)
 		}
 	}
-	switch len(found) {
-	case 1:
-		return d, nil
-	case 0:
-		return nil, fmt.Errorf("no provider selected: set ACME_HOOK_PROVIDER (%s) and its credentials (acme-dns-hook --help lists them)", strings.Join(Names(), ", "))
+	if len(found) == 0 {
+		return nil, fmt.Errorf("no provider selected: set ACME_HOOK_PROVIDER (%s, or several separated by commas) and its credentials (acme-dns-hook --help lists them)", strings.Join(Names(), ", "))
 	}
-	return nil, fmt.Errorf("credentials for several providers are set (%s): choose one with ACME_HOOK_PROVIDER or --provider", strings.Join(found, ", "))
+	return found, nil
+}
+
+// lookupList looks up every name of a comma list; a name given twice counts
+// once.
+func lookupList(list string) ([]*settings.Descriptor, error) {
+	var out []*settings.Descriptor
+	for _, name := range strings.Split(list, ",") {
+		if strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("empty provider name in %q: use one of %s, or several separated by commas", list, strings.Join(Names(), ", "))
+		}
+		d, err := Lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
 
 // New builds provider d from env (PREFIX_KEY or PREFIX_KEY_FILE for each

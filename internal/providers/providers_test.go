@@ -18,7 +18,7 @@ func TestSelect(t *testing.T) {
 		name    string
 		flag    string
 		env     map[string]string
-		want    string
+		want    string // names, comma-separated
 		wantErr string
 	}{
 		{"flag wins", "mijnhost", map[string]string{"ACME_HOOK_PROVIDER": "nope"}, "mijnhost", ""},
@@ -28,18 +28,28 @@ func TestSelect(t *testing.T) {
 		{"unknown flag", "godaddy", nil, "", `unknown provider "godaddy": use one of `},
 		{"unknown env", "", map[string]string{"ACME_HOOK_PROVIDER": "x"}, "", "ACME_HOOK_PROVIDER: unknown provider"},
 		{"nothing set", "", nil, "", "no provider selected: set ACME_HOOK_PROVIDER"},
+		// Several.
+		{"credentials of two", "", map[string]string{"MIJNHOST_API_KEY": "k", "HOSTUP_API_KEY_FILE": "/x"}, "hostup,mijnhost", ""},
+		{"env lists two, in its order", "", map[string]string{"ACME_HOOK_PROVIDER": " xynta , mijnhost", "HOSTUP_API_KEY": "k"}, "xynta,mijnhost", ""},
+		{"flag lists two, one twice", "hostup,mijnhost,HostUp", nil, "hostup,mijnhost", ""},
+		{"unknown in a list", "", map[string]string{"ACME_HOOK_PROVIDER": "mijnhost,nope"}, "", `ACME_HOOK_PROVIDER: unknown provider "nope"`},
+		{"empty entry", "mijnhost,", nil, "", `empty provider name in "mijnhost,"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Select(tt.flag, envOf(tt.env))
+			ds, err := Select(tt.flag, envOf(tt.env))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
 				}
 				return
 			}
-			if err != nil || s.Name != tt.want {
-				t.Fatalf("Select = %v, %v", s, err)
+			var names []string
+			for _, d := range ds {
+				names = append(names, d.Name)
+			}
+			if err != nil || strings.Join(names, ",") != tt.want {
+				t.Fatalf("Select = %v, %v; want %s", names, err, tt.want)
 			}
 		})
 	}

@@ -101,9 +101,9 @@ func TestRealtimeRegisterSelection(t *testing.T) {
 		{map[string]string{"ACME_HOOK_PROVIDER": "RealtimeRegister", "MIJNHOST_API_KEY": "k"}, "realtimeregister"},
 	}
 	for _, tt := range tests {
-		s, err := Select("", envOf(tt.env))
-		if err != nil || s.Name != tt.want {
-			t.Errorf("Select(%v) = %v, %v", tt.env, s, err)
+		ss, err := Select("", envOf(tt.env))
+		if err != nil || len(ss) != 1 || ss[0].Name != tt.want {
+			t.Errorf("Select(%v) = %v, %v", tt.env, ss, err)
 		}
 	}
 	got := Secrets(envOf(map[string]string{"REALTIMEREGISTER_API_KEY": "key-secret-1", "REALTIMEREGISTER_PASSWORD": "pass-secret-2",

@@ -76,9 +76,9 @@ func TestXyntaFromEnv(t *testing.T) {
 }
 
 func TestXyntaSpec(t *testing.T) {
-	spec, err := Select("", xyntaEnv(map[string]string{"XYNTA_HASH_FILE": "/run/secrets/xynta"}))
-	if err != nil || spec.Name != "xynta" || spec.Env != "XYNTA_" || !strings.Contains(spec.Title, "experimental") {
-		t.Fatalf("Select = %+v, %v", spec, err)
+	specs, err := Select("", xyntaEnv(map[string]string{"XYNTA_HASH_FILE": "/run/secrets/xynta"}))
+	if err != nil || len(specs) != 1 || specs[0].Name != "xynta" || specs[0].Env != "XYNTA_" || !strings.Contains(specs[0].Title, "experimental") {
+		t.Fatalf("Select = %+v, %v", specs, err)
 	}
 	secrets := Secrets(xyntaEnv(map[string]string{"XYNTA_UID": "uid-31337", "XYNTA_HASH": "hash-7e57ab1e", "XYNTA_API_URL": "http://api.example.test/"}))
 	for _, s := range []string{"uid-31337", "hash-7e57ab1e"} {

@@ -2,7 +2,9 @@
 // libdns provider: it finds the zone holding each name (from the provider's
 // zone list, or through DNS when the provider cannot list its zones), adds
 // the value without touching other values of the name, removes exactly that
-// value on cleanup, and can wait until DNS serves what it wrote.
+// value on cleanup, and can wait until DNS serves what it wrote. It can
+// follow a CNAME chain from the challenge name first, and write where the
+// chain ends, as lego and cert-manager do.
 package solver
 
 import (
@@ -11,6 +13,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +37,21 @@ type Provider interface {
 // Waiter waits until DNS serves a TXT value (propagation.Checker does).
 type Waiter interface {
 	Wait(ctx context.Context, zone, fqdn, value string) error
+}
+
+// Aliases finds where a name's CNAME chain ends (propagation.Follower
+// does).
+type Aliases interface {
+	Follow(ctx context.Context, name string) (end string, chain []string, err error)
+}
+
+// ZoneFinder is implemented by a Provider that finds the zone of a name
+// itself, as one over several provider accounts does (providers.Set):
+// ZoneFor returns the zone holding name and the name of the account that
+// holds it, for messages; its error names the zones of each account when
+// none holds name.
+type ZoneFinder interface {
+	ZoneFor(ctx context.Context, name string) (zone, account string, err error)
 }
 
 // Challenge is one TXT record: its owner name and value.
@@ -81,6 +100,15 @@ type Solver struct {
 	// Provider cannot list its zones; empty means the nameservers of
 	// /etc/resolv.conf. A provider that lists its zones never needs them.
 	Resolvers []string
+	// Aliases, when set, is asked where each challenge name leads: the
+	// record is written, waited for and removed at the end of the name's
+	// CNAME chain, in the zone holding that end. Every name is followed
+	// before anything is written, and a failure to follow one writes
+	// nothing.
+	Aliases Aliases
+	// Log, when set, receives one line (without newline) for each record
+	// before it is added or removed, saying where.
+	Log func(line string)
 }
 
 // Zone returns the provider zone holding fqdn. When the provider implements
@@ -89,7 +117,24 @@ type Solver struct {
 // zones. Otherwise it is the apex of the DNS zone that holds fqdn, as
 // Resolvers report it (propagation.FindZone: the closest enclosing name with
 // an SOA record).
+//
+// A Provider that implements ZoneFinder is asked instead.
 func (s *Solver) Zone(ctx context.Context, fqdn string) (string, error) {
+	z, _, err := s.zone(ctx, fqdn)
+	return z, err
+}
+
+// zone is Zone, with the account holding the zone when the Provider names
+// it.
+func (s *Solver) zone(ctx context.Context, fqdn string) (string, string, error) {
+	if f, ok := s.Provider.(ZoneFinder); ok {
+		return f.ZoneFor(ctx, fqdn)
+	}
+	z, err := s.listedZone(ctx, fqdn)
+	return z, "", err
+}
+
+func (s *Solver) listedZone(ctx context.Context, fqdn string) (string, error) {
 	lister, ok := s.Provider.(libdns.ZoneLister)
 	if !ok {
 		return propagation.FindZone(ctx, s.Resolvers, fqdn)
@@ -109,41 +154,120 @@ func (s *Solver) Zone(ctx context.Context, fqdn string) (string, error) {
 	return best, nil
 }
 
-// group validates the challenges and sorts them by zone.
-func (s *Solver) group(ctx context.Context, chs []Challenge) (map[string][]Challenge, error) {
-	byZone := map[string][]Challenge{}
+// target is where one challenge's record goes.
+type target struct {
+	Challenge        // FQDN: the end of the CNAME chain, canonical
+	from      string // the name asked for, canonical, when a CNAME led away from it
+	zone      string
+	account   string // who holds zone, when the Provider says
+}
+
+// where describes t for the log.
+func (t target) where() string {
+	at := "zone " + t.zone
+	if t.account != "" {
+		at = t.account + " (" + at + ")"
+	}
+	if t.from != "" {
+		at += ", for " + t.from + " by CNAME"
+	}
+	return at
+}
+
+// group validates the challenges, follows each name's CNAMEs (with
+// Aliases) and sorts the targets by zone. It writes nothing, so that a
+// challenge that cannot be placed keeps every other one of the call from
+// being written.
+func (s *Solver) group(ctx context.Context, chs []Challenge) (map[string][]target, error) {
 	for _, c := range chs {
 		if err := c.validate(); err != nil {
 			return nil, err
 		}
-		z, err := s.Zone(ctx, c.FQDN)
-		if err != nil {
+	}
+	ends := map[string]string{} // canonical name -> end of its chain
+	for _, c := range chs {
+		ends[zone.Canonical(c.FQDN)] = ""
+	}
+	if s.Aliases != nil {
+		var fs []func() error
+		var mu sync.Mutex
+		for name := range ends {
+			fs = append(fs, func() error {
+				end, _, err := s.Aliases.Follow(ctx, name)
+				if err != nil {
+					// A name of no account whose CNAMEs cannot be followed
+					// either (its domain does not resolve, say): both are
+					// worth knowing.
+					if _, _, zerr := s.zone(ctx, name); zerr != nil {
+						err = fmt.Errorf("%v; %w", zerr, err)
+					}
+				}
+				mu.Lock()
+				ends[name] = end
+				mu.Unlock()
+				return err
+			})
+		}
+		if err := parallel(fs); err != nil {
 			return nil, err
 		}
-		byZone[z] = append(byZone[z], c)
+	}
+	byZone := map[string][]target{}
+	zones := map[string][2]string{} // end -> zone, account
+	for _, c := range chs {
+		name := zone.Canonical(c.FQDN)
+		t := target{Challenge: c}
+		if end := ends[name]; end != "" && end != name {
+			t.FQDN, t.from = end, name
+		}
+		key := zone.Canonical(t.FQDN)
+		za, ok := zones[key]
+		if !ok {
+			z, account, err := s.zone(ctx, t.FQDN)
+			if err != nil {
+				return nil, err
+			}
+			za = [2]string{z, account}
+			zones[key] = za
+		}
+		t.zone, t.account = za[0], za[1]
+		byZone[t.zone] = append(byZone[t.zone], t)
 	}
 	return byZone, nil
 }
 
-func (s *Solver) records(z string, chs []Challenge) []libdns.Record {
-	out := make([]libdns.Record, len(chs))
-	for i, c := range chs {
-		out[i] = libdns.TXT{Name: libdns.RelativeName(zone.Canonical(c.FQDN), z), TTL: s.TTL, Text: c.Value}
+func (s *Solver) records(z string, ts []target) []libdns.Record {
+	out := make([]libdns.Record, len(ts))
+	for i, t := range ts {
+		out[i] = libdns.TXT{Name: libdns.RelativeName(zone.Canonical(t.FQDN), z), TTL: s.TTL, Text: t.Value}
 	}
 	return out
 }
 
+func (s *Solver) log(verb string, byZone map[string][]target) {
+	if s.Log == nil {
+		return
+	}
+	for _, z := range slices.Sorted(maps.Keys(byZone)) {
+		for _, t := range byZone[z] {
+			s.Log(fmt.Sprintf("%s TXT %s %q at %s", verb, zone.Canonical(t.FQDN), t.Value, t.where()))
+		}
+	}
+}
+
 // Present adds every challenge value (zones in parallel, one call per zone),
 // then, with a Waiter, waits until all of them are served. Presenting a value
-// that exists already succeeds. Nothing is written if any input is invalid.
+// that exists already succeeds. Nothing is written if any input is invalid,
+// or if any name's CNAMEs or zone cannot be found.
 func (s *Solver) Present(ctx context.Context, chs ...Challenge) error {
 	byZone, err := s.group(ctx, chs)
 	if err != nil {
 		return err
 	}
-	if err := eachZone(byZone, func(z string, cs []Challenge) error {
-		if _, err := s.Provider.AppendRecords(ctx, z, s.records(z, cs)); err != nil {
-			return fmt.Errorf("adding TXT %s: %w", names(cs), err)
+	s.log("adding", byZone)
+	if err := eachZone(byZone, func(z string, ts []target) error {
+		if _, err := s.Provider.AppendRecords(ctx, z, s.records(z, ts)); err != nil {
+			return fmt.Errorf("adding TXT %s: %w", names(ts), err)
 		}
 		return nil
 	}); err != nil {
@@ -153,40 +277,43 @@ func (s *Solver) Present(ctx context.Context, chs ...Challenge) error {
 		return nil
 	}
 	var all []func() error
-	for z, cs := range byZone {
-		for _, c := range cs {
-			all = append(all, func() error { return s.Waiter.Wait(ctx, z, zone.Canonical(c.FQDN), c.Value) })
+	for z, ts := range byZone {
+		for _, t := range ts {
+			all = append(all, func() error { return s.Waiter.Wait(ctx, z, zone.Canonical(t.FQDN), t.Value) })
 		}
 	}
 	return parallel(all)
 }
 
 // Cleanup removes exactly the given values; other values of the same name
-// stay. A value that is already gone is not an error.
+// stay. A value that is already gone is not an error. With Aliases, each
+// value is removed where Present wrote it: at the end of its name's CNAME
+// chain.
 func (s *Solver) Cleanup(ctx context.Context, chs ...Challenge) error {
 	byZone, err := s.group(ctx, chs)
 	if err != nil {
 		return err
 	}
-	return eachZone(byZone, func(z string, cs []Challenge) error {
-		recs := s.records(z, cs)
+	s.log("removing", byZone)
+	return eachZone(byZone, func(z string, ts []target) error {
+		recs := s.records(z, ts)
 		for i := range recs {
 			t := recs[i].(libdns.TXT)
 			t.TTL = 0 // match whatever TTL the record was created with
 			recs[i] = t
 		}
 		if _, err := s.Provider.DeleteRecords(ctx, z, recs); err != nil {
-			return fmt.Errorf("removing TXT %s: %w", names(cs), err)
+			return fmt.Errorf("removing TXT %s: %w", names(ts), err)
 		}
 		return nil
 	})
 }
 
-func names(cs []Challenge) string {
+func names(ts []target) string {
 	seen := map[string]bool{}
 	var out []string
-	for _, c := range cs {
-		n := zone.Canonical(c.FQDN)
+	for _, t := range ts {
+		n := zone.Canonical(t.FQDN)
 		if !seen[n] {
 			seen[n] = true
 			out = append(out, n)
@@ -195,10 +322,10 @@ func names(cs []Challenge) string {
 	return strings.Join(out, ", ")
 }
 
-func eachZone(byZone map[string][]Challenge, f func(string, []Challenge) error) error {
+func eachZone(byZone map[string][]target, f func(string, []target) error) error {
 	var fs []func() error
-	for z, cs := range byZone {
-		fs = append(fs, func() error { return f(z, cs) })
+	for z, ts := range byZone {
+		fs = append(fs, func() error { return f(z, ts) })
 	}
 	return parallel(fs)
 }
