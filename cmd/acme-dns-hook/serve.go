@@ -128,8 +128,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reply(w, http.StatusBadRequest, "bad request: need fqdn and value, or domain, token and keyAuth")
 		return
 	}
-	if !strings.HasPrefix(strings.ToLower(ch.FQDN), "_acme-challenge.") {
-		h.reply(w, http.StatusForbidden, "forbidden: only _acme-challenge TXT records are served, not "+ch.FQDN)
+	if err := checkChallenge(&ch); err != nil {
+		h.reply(w, http.StatusBadRequest, "bad request: "+err.Error())
+		return
+	}
+	if !strings.HasPrefix(ch.FQDN, "_acme-challenge.") {
+		h.reply(w, http.StatusForbidden, fmt.Sprintf("forbidden: only _acme-challenge TXT records are served, not %q", ch.FQDN))
 		return
 	}
 	var err error
@@ -139,10 +143,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = h.s.Cleanup(r.Context(), ch)
 	}
 	if err != nil {
-		h.reply(w, http.StatusBadGateway, action+" "+ch.FQDN+" failed: "+err.Error())
+		h.reply(w, http.StatusBadGateway, fmt.Sprintf("%s %q failed: %v", action, ch.FQDN, err))
 		return
 	}
-	h.reply(w, http.StatusOK, action+" "+ch.FQDN+" "+ch.Value+": done")
+	h.reply(w, http.StatusOK, fmt.Sprintf("%s %q %q: done", action, ch.FQDN, ch.Value))
 }
 
 func (h *handler) reply(w http.ResponseWriter, status int, msg string) {

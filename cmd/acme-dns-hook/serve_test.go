@@ -98,7 +98,7 @@ func startHandler(t *testing.T) (*mijnhosttest.Server, *httptest.Server, *syncBu
 }
 
 func TestServeHandler(t *testing.T) {
-	const v1, v2 = "serve-digest-one-0123456789abcdefghijklmnopq", "serve-digest-two-0123456789abcdefghijklmnopq"
+	const v1, v2 = "serve-digest-one-0123456789abcdefghijklmnop", "serve-digest-two-0123456789abcdefghijklmnop"
 	sum := sha256.Sum256([]byte("tok.thumbprint"))
 	rawValue := base64.RawURLEncoding.EncodeToString(sum[:])
 	type req struct {
@@ -159,7 +159,7 @@ func TestServeHandler(t *testing.T) {
 		{name: "value missing", req: auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test."}`), wantStatus: 400},
 		{name: "keyAuth missing", req: auth("POST", "/present", `{"domain":"example.test","token":"tok"}`), wantStatus: 400},
 		{name: "provider fails", req: auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`),
-			fault: mijnhosttest.FaultServerError, wantStatus: 502, wantBody: "present _acme-challenge.example.test. failed"},
+			fault: mijnhosttest.FaultServerError, wantStatus: 502, wantBody: `present "_acme-challenge.example.test." failed`},
 		{name: "provider fails on cleanup", setup: []req{auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`)},
 			req:   auth("POST", "/cleanup", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`),
 			fault: mijnhosttest.FaultBadGatewayHTML, wantStatus: 502,
