@@ -116,16 +116,33 @@ type faultRun[F any] struct {
 // Start serves h on a loopback address (127.0.0.1 unless only IPv6 is
 // available) with no latency and no queued fault. The caller must call
 // [Server.Close].
+//
+// A fake whose handler reads fields set from the returned Server (its
+// Controls, say) uses [New] and [Server.Serve] instead, setting those
+// fields in between, so no request can read them before they are set.
 func Start[F any](h http.Handler, opts Options[F]) *Server[F] {
-	s := &Server[F]{
+	s := New(h, opts)
+	s.Serve()
+	return s
+}
+
+// New prepares a server for h that does not serve until [Server.Serve].
+func New[F any](h http.Handler, opts Options[F]) *Server[F] {
+	return &Server[F]{
+		ts:       httptest.NewUnstartedServer(h),
 		closed:   make(chan struct{}),
 		opts:     opts,
 		requests: map[string]int{},
 		statuses: map[int]int{},
 	}
-	s.ts = httptest.NewServer(h)
+}
+
+// Serve starts serving on a loopback address and sets URL. It must be
+// called once, after New; everything written before it happens before any
+// request is handled.
+func (s *Server[F]) Serve() {
+	s.ts.Start()
 	s.URL = s.ts.URL
-	return s
 }
 
 // Close aborts requests that are still waiting out the latency (on any

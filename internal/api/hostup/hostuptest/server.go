@@ -211,11 +211,13 @@ func NewServer() *Server {
 		nextRecord:  1,
 		now:         time.Now,
 	}
-	s.api = apitest.Start(http.HandlerFunc(s.serve), apitest.Options[Fault]{
+	s.api = apitest.New(http.HandlerFunc(s.serve), apitest.Options[Fault]{
 		Known:      func(f Fault) bool { return f >= FaultRateLimit && f <= FaultDropResponse },
 		ZeroClears: true,
 	})
-	s.Controls, s.StatusCounter, s.URL = s.api, s.api, s.api.URL+"/api/v2/"
+	s.Controls, s.StatusCounter = s.api, s.api
+	s.api.Serve()
+	s.URL = s.api.URL + "/api/v2/"
 	return s
 }
 

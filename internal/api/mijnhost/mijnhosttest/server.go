@@ -184,10 +184,12 @@ func NewServer() *Server {
 		rejectEmpty: true,
 		rejectDups:  true,
 	}
-	s.api = apitest.Start(http.HandlerFunc(s.serve), apitest.Options[Fault]{
+	s.api = apitest.New(http.HandlerFunc(s.serve), apitest.Options[Fault]{
 		Known: func(f Fault) bool { return f >= FaultRateLimit && f <= FaultDropConnection },
 	})
-	s.Controls, s.URL = s.api, s.api.URL+"/api/v2/"
+	s.Controls = s.api
+	s.api.Serve()
+	s.URL = s.api.URL + "/api/v2/"
 	return s
 }
 

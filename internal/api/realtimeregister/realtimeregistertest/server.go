@@ -262,10 +262,12 @@ func NewServer() *Server {
 		domains:  map[string]*domain{},
 		nextID:   1000,
 	}
-	s.api = apitest.Start(http.HandlerFunc(s.serve), apitest.Options[Fault]{
+	s.api = apitest.New(http.HandlerFunc(s.serve), apitest.Options[Fault]{
 		Known: func(f Fault) bool { return f >= FaultRateLimit && f <= FaultDropConnection },
 	})
-	s.Controls, s.StatusCounter, s.URL = s.api, s.api, s.api.URL+"/v2/"
+	s.Controls, s.StatusCounter = s.api, s.api
+	s.api.Serve()
+	s.URL = s.api.URL + "/v2/"
 	return s
 }
 

@@ -196,10 +196,12 @@ func NewServer() *Server {
 		domains:  make(map[string]*domain),
 		ipv4Only: true,
 	}
-	s.api = apitest.Start(s, apitest.Options[Fault]{
+	s.api = apitest.New(s, apitest.Options[Fault]{
 		Known: func(f Fault) bool { return f >= FaultRateLimit && f <= FaultDropConnection },
 	})
-	s.Controls, s.URL = s.api, s.api.URL+"/"
+	s.Controls = s.api
+	s.api.Serve()
+	s.URL = s.api.URL + "/"
 	if ap, err := netip.ParseAddrPort(strings.TrimPrefix(s.api.URL, "http://")); err == nil && !ap.Addr().Unmap().Is4() {
 		s.ipv4Only = false // an IPv6-only host: IPv4 clients could not reach the fake at all
 	}
