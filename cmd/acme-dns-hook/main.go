@@ -190,6 +190,9 @@ func dispatch(ctx context.Context, args []string, env settings.Env, stdout, stde
 	if err != nil {
 		return err
 	}
+	if err := checkInput(ctx, cmd, chs, rest, env); err != nil {
+		return err
+	}
 
 	specs, err := providers.Select(flagProvider, env)
 	if err != nil {
@@ -325,6 +328,9 @@ func newSolver(specs []*settings.Descriptor, env settings.Env, serving bool, std
 	}
 	opts := providers.Options{}
 	if lockDir != "off" {
+		if err := filelock.Prepare(lockDir); err != nil {
+			return nil, fmt.Errorf("ACME_HOOK_LOCK_DIR: %w", err)
+		}
 		lo := filelock.Options{
 			Timeout: time.Duration(lockTimeout) * time.Second,
 			Waiting: func(h filelock.Holder) {

@@ -42,6 +42,9 @@ func serve(ctx context.Context, args []string, env settings.Env, s *solver.Solve
 			return usageErr("serve: unknown argument %q (use --listen HOST:PORT)", a)
 		}
 	}
+	if _, _, err := net.SplitHostPort(listen); err != nil {
+		return usageErr("serve: --listen %q is not HOST:PORT: %v", listen, err)
+	}
 	user, err := env.Get("ACME_HOOK_SERVE_USERNAME")
 	if err != nil {
 		return err

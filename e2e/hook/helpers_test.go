@@ -210,7 +210,7 @@ func presentConcurrently(t *testing.T, env []string, n int) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			cmd := exec.Command(hookBin, "present", "_acme-challenge.example.test.", fmt.Sprintf("concurrent-value-%02d", i))
+			cmd := exec.Command(hookBin, "present", "_acme-challenge.example.test.", fmt.Sprintf("concurrent-value-%02d-0123456789abcdefghijklm", i))
 			cmd.Env = env
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Errorf("process %d: %v\n%s", i, err, out)
@@ -274,7 +274,7 @@ func runCommands(t *testing.T, env []string, tests []commandTest) {
 }
 
 // failValue is the challenge value the hook presents in hookFailure rows.
-const failValue = "v-0123456789"
+const failValue = "v-0123456789abcdefghijklmnopqrstuvwxyzABCDE"
 
 // hookFailure is one way a provider's API makes the hook's present fail.
 type hookFailure[F any] struct {

@@ -191,12 +191,30 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"dehydrated partial triple", []string{"deploy_challenge", "example.test", "t"}, nil, 2, "needs DOMAIN TOKENFILE VALUE triples"},
 		{"certbot without env", []string{"certbot-auth"}, nil, 2, "needs CERTBOT_DOMAIN and CERTBOT_VALIDATION"},
 		{"unknown provider", []string{"--provider", "nope", "zones"}, nil, 2, `unknown provider "nope"`},
-		{"bad ttl", []string{"present", "_acme-challenge.example.test.", "v"}, []string{"MIJNHOST_TTL=1h"}, 2, `MIJNHOST_TTL="1h" is invalid`},
-		{"bad resolvers", []string{"present", "_acme-challenge.example.test.", "v"}, []string{"ACME_HOOK_RESOLVERS=::nope::"}, 2, "ACME_HOOK_RESOLVERS"},
-		{"bad wait", []string{"present", "_acme-challenge.example.test.", "v"}, []string{"ACME_HOOK_WAIT=maybe"}, 2, `ACME_HOOK_WAIT="maybe" is invalid`},
-		{"name outside the account", []string{"present", "_acme-challenge.example.org.", "v"}, nil, 1, "no zone of this account holds _acme-challenge.example.org."},
-		{"rejected key", []string{"present", "_acme-challenge.example.test.", "v"}, []string{"MIJNHOST_API_KEY=wrong-key-0123456789"}, 1, "API key was rejected"},
-		{"missing key", []string{"present", "_acme-challenge.example.test.", "v"}, []string{"MIJNHOST_API_KEY="}, 2, "MIJNHOST_API_KEY is not set"},
+		{"bad ttl", []string{"present", "_acme-challenge.example.test.", goodValue}, []string{"MIJNHOST_TTL=1h"}, 2, `MIJNHOST_TTL="1h" is invalid`},
+		{"bad resolvers", []string{"present", "_acme-challenge.example.test.", goodValue}, []string{"ACME_HOOK_RESOLVERS=::nope::"}, 2, "ACME_HOOK_RESOLVERS"},
+		{"bad wait", []string{"present", "_acme-challenge.example.test.", goodValue}, []string{"ACME_HOOK_WAIT=maybe"}, 2, `ACME_HOOK_WAIT="maybe" is invalid`},
+		{"name outside the account", []string{"present", "_acme-challenge.example.org.", goodValue}, nil, 1, "no zone of this account holds _acme-challenge.example.org."},
+		{"rejected key", []string{"present", "_acme-challenge.example.test.", goodValue}, []string{"MIJNHOST_API_KEY=wrong-key-0123456789"}, 1, "API key was rejected"},
+		{"missing key", []string{"present", "_acme-challenge.example.test.", goodValue}, []string{"MIJNHOST_API_KEY="}, 2, "MIJNHOST_API_KEY is not set"},
+		// Names and values are checked before anything is asked of the API.
+		{"name with a leading dot", []string{"present", ".example.test.", goodValue}, nil, 2, `".example.test." is not a DNS name: it starts with a dot`},
+		{"empty label", []string{"add", "_acme-challenge..example.test", goodValue}, nil, 2, "empty label"},
+		{"semicolon in a name", []string{"present", "_acme-challenge.a;b.example.test.", goodValue}, nil, 2, `holds ';'`},
+		{"control characters in a name", []string{"present", "_acme-challenge.[2Jx.example.test.", goodValue}, nil, 2, `"_acme-challenge.\x1b[2Jx.example.test." is not a DNS name`},
+		{"bad internationalised name", []string{"present", "_acme-challenge.a​b.example.test.", goodValue}, nil, 2, "not a valid internationalised name"},
+		{"value not of DNS-01 shape", []string{"present", "_acme-challenge.example.test.", "v"}, nil, 2, "not a DNS-01 challenge value"},
+		{"value with a quote", []string{"present", "_acme-challenge.example.test.", goodValue[:42] + `"`}, nil, 2, "not a DNS-01 challenge value"},
+		{"RAW domain with a leading dot", []string{"present", "--", ".example.test", "tok", "tok.thumb"}, nil, 2, "is not a DNS name"},
+		{"certbot domain with a space", []string{"certbot-auth"}, []string{"CERTBOT_DOMAIN=exa mple.test", "CERTBOT_VALIDATION=" + goodValue}, 2, "spaces or control characters"},
+		{"dehydrated bad value", []string{"deploy_challenge", "example.test", "t", "not-a-digest"}, nil, 2, "not a DNS-01 challenge value"},
+		{"records of a bad zone", []string{"records", "exa;mple.test"}, nil, 2, "is not a DNS name"},
+		// Configuration errors exit 2 before any request.
+		{"resolver that does not resolve", []string{"present", "_acme-challenge.example.test.", goodValue}, []string{"ACME_HOOK_RESOLVERS=bogus.invalid"}, 2, `resolver "bogus.invalid"`},
+		{"API URL not http", []string{"present", "_acme-challenge.example.test.", goodValue}, []string{"MIJNHOST_API_URL=ftp://mijn.host/"}, 2, `MIJNHOST_API_URL="ftp://mijn.host/" is invalid`},
+		{"unusable lock directory", []string{"present", "_acme-challenge.example.test.", goodValue}, []string{"ACME_HOOK_LOCK_DIR=/proc/acme-dns-hook-locks"}, 2, "ACME_HOOK_LOCK_DIR"},
+		{"bad lock timeout", []string{"present", "_acme-challenge.example.test.", goodValue}, []string{"ACME_HOOK_LOCK_TIMEOUT=soon"}, 2, `ACME_HOOK_LOCK_TIMEOUT="soon" is invalid`},
+		{"bad serve address", []string{"serve", "--listen", "nohostport"}, []string{"ACME_HOOK_SERVE_USERNAME=u", "ACME_HOOK_SERVE_PASSWORD=password-123"}, 2, "--listen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,6 +230,14 @@ func TestBadInputChangesNothing(t *testing.T) {
 				t.Errorf("last line is not the one-line cause: %q", last)
 			}
 			assertNoSecrets(t, append(stdout.Bytes(), stderr.Bytes()...), mijnhosttest.SeedKey, "wrong-key-0123456789")
+			if strings.ContainsAny(stderr.String(), "\x1b\u200b") {
+				t.Errorf("stderr shows the input raw: %q", stderr.String())
+			}
+			if tt.wantCode == 2 {
+				if reqs := stack.Fake.Requests(); len(reqs) != 0 {
+					t.Errorf("exit 2 after requests %v: bad input or configuration must be refused before anything is asked", reqs)
+				}
+			}
 			if n := stack.Fake.(*mijnhosttest.Server).Count(mijnhosttest.EndpointPutRecords); n != 0 {
 				t.Errorf("%d PUTs: bad input changed the zone", n)
 			}

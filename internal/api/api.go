@@ -152,6 +152,17 @@ func (e *Error) Error() string {
 	return redact.String(b.String(), e.secrets...)
 }
 
+// CheckURL checks that s is an absolute http or https URL with a host, as
+// every API URL setting must be; a descriptor's api_url setting uses it as
+// its Format, so a bad URL is a configuration error before any request.
+func CheckURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return errors.New("use an http or https URL with a host, such as https://api.example.com/v2/")
+	}
+	return nil
+}
+
 // Endpoint is the identity of the API root u, the same for every spelling
 // of one root: scheme and host in lower case, a default port and a
 // trailing dot of the host dropped, the path cleaned, in lower case and

@@ -125,6 +125,22 @@ func LockWith(ctx context.Context, dir, key string, opts Options) (unlock func()
 	}
 }
 
+// Prepare creates the lock directory dir if it is missing and checks it as
+// LockWith would, so that a caller can report an unusable directory as a
+// configuration error before it changes anything.
+func Prepare(dir string) error {
+	if err := prepareDir(dir, dir == DefaultDir()); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("lock directory %s is not writable: %w", dir, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
 // prepareDir creates dir if missing; strict applies the checks for a
 // directory in a place every local user can write to (/tmp).
 func prepareDir(dir string, strict bool) error {

@@ -74,7 +74,7 @@ var descriptor = &settings.Descriptor{
 	Short: "api_key",
 	Settings: []settings.Setting{
 		{Key: "api_key", Secret: true, Required: true, Help: "an API key from the HostUp control panel with the scopes read:dns, write:dns and read:domains"},
-		{Key: "api_url", Default: hostup.DefaultURL, Help: "the API root"},
+		{Key: "api_url", Format: api.CheckURL, Default: hostup.DefaultURL, Help: "the API root"},
 		{Key: "ttl", Kind: settings.Seconds, Min: minTTL, Max: maxTTL, Default: "120", Help: "the TTL of challenge records"},
 	},
 	New: func() any { return new(Provider) },

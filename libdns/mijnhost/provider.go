@@ -56,7 +56,7 @@ var descriptor = &settings.Descriptor{
 	Short: "api_key",
 	Settings: []settings.Setting{
 		{Key: "api_key", Secret: true, Required: true, Help: "the API key from the mijn.host control panel (API Access)"},
-		{Key: "api_url", Default: mijnhost.DefaultURL, Help: "the API root"},
+		{Key: "api_url", Format: api.CheckURL, Default: mijnhost.DefaultURL, Help: "the API root"},
 		{Key: "ttl", Kind: settings.Seconds, Min: 1, Max: 86400, Default: "120", Help: "the TTL of challenge records"},
 	},
 	New: func() any { return new(Provider) },

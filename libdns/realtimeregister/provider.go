@@ -86,7 +86,7 @@ var descriptor = &settings.Descriptor{
 		{Key: "username", Format: customerLogin, Help: "the customer/login of an API user (instead of an API key)"},
 		{Key: "password", Secret: true, Help: "that user's password"},
 		{Key: "auth", Choices: []string{"session", "basic"}, Requires: "username", Default: "session", Help: "how username and password are sent: a session opened once and renewed after 30 minutes idle or a 401, or Basic auth with every request"},
-		{Key: "api_url", Default: rtr.ProductionURL, Help: "the API root"},
+		{Key: "api_url", Format: api.CheckURL, Default: rtr.ProductionURL, Help: "the API root"},
 		{Key: "ote", Kind: settings.Bool, Help: "use the test environment " + rtr.OTEURL},
 		{Key: "zone_service", Choices: []string{rtr.ServiceBasic, rtr.ServicePremium}, Help: "which zone to use when a name has both"},
 		{Key: "ttl", Kind: settings.Seconds, Min: 60, Max: 86400, Default: "120", Help: "the TTL of challenge records"},

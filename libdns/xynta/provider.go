@@ -84,7 +84,7 @@ var descriptor = &settings.Descriptor{
 	Settings: []settings.Setting{
 		{Key: "uid", Secret: true, Required: true, Help: "the UserID from Mijn Xynta (ACCOUNT > API > API Settings)"},
 		{Key: "hash", Secret: true, Required: true, Help: "the IPHash Mijn Xynta shows for the whitelisted IPv4 address this host sends from"},
-		{Key: "api_url", Default: xynta.DefaultURL, Help: "the API endpoint"},
+		{Key: "api_url", Format: api.CheckURL, Default: xynta.DefaultURL, Help: "the API endpoint"},
 		{Key: "ttl", Kind: settings.Seconds, Min: 1, Max: 86400, Default: "120", Help: "the TTL of challenge records"},
 	},
 	New: func() any { return new(Provider) },
