@@ -6,7 +6,9 @@
 // Every zone gets an apex SOA (serial changing whenever the zone's records
 // change), an NS ns1.<zone> and an A record ns1.<zone> -> 127.0.0.1, unless
 // the source provides its own. Answers are authoritative (AA set), never
-// recursive, follow CNAMEs inside the served data, synthesise wildcards
+// recursive, follow CNAMEs inside the served data (a name holding a CNAME
+// answers with it for every other type, whatever else it holds, as RFC 1034
+// has it, but for a zone apex's SOA and NS), synthesise wildcards
 // (RFC 4592), and carry the SOA in the authority section for NODATA and
 // NXDOMAIN. Names outside every served zone are REFUSED.
 package authdns
@@ -196,23 +198,30 @@ func (s *Server) resolve(m *dns.Msg, q dns.Question) {
 			m.Ns = []dns.RR{z.soa}
 			return
 		}
+		// A CNAME is followed whatever else the name holds, as RFC 1034
+		// (4.3.2, step 3a) has it: data beside a CNAME is never served;
+		// only a zone apex keeps answering for its SOA and NS records.
 		var cname dns.RR
-		n := len(m.Answer)
 		for _, rr := range rrs {
-			t := rr.Header().Rrtype
-			if t == q.Qtype || q.Qtype == dns.TypeANY {
-				m.Answer = append(m.Answer, withName(rr, name))
-			}
-			if t == dns.TypeCNAME {
+			if rr.Header().Rrtype == dns.TypeCNAME {
 				cname = rr
 			}
 		}
-		if len(m.Answer) > n {
-			return
-		}
-		if cname == nil {
-			m.Ns = []dns.RR{z.soa}
-			return
+		apexData := strings.EqualFold(dns.Fqdn(name), z.apex) && (q.Qtype == dns.TypeSOA || q.Qtype == dns.TypeNS)
+		if cname == nil || apexData || q.Qtype == dns.TypeCNAME || q.Qtype == dns.TypeANY {
+			n := len(m.Answer)
+			for _, rr := range rrs {
+				if t := rr.Header().Rrtype; t == q.Qtype || q.Qtype == dns.TypeANY {
+					m.Answer = append(m.Answer, withName(rr, name))
+				}
+			}
+			if len(m.Answer) > n {
+				return
+			}
+			if cname == nil {
+				m.Ns = []dns.RR{z.soa}
+				return
+			}
 		}
 		m.Answer = append(m.Answer, withName(cname, name))
 		name = cname.(*dns.CNAME).Target
