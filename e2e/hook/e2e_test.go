@@ -111,38 +111,48 @@ func certbot(t *testing.T, w *e2e, names []string) (string, []byte) {
 // deploy_challenge call with every challenge) or not.
 func dehydrated(chain bool) acmeClient {
 	return func(t *testing.T, w *e2e, names []string) (string, []byte) {
-		bin := lookClient(t, "dehydrated")
-		base := t.TempDir()
-		hookChain := map[bool]string{true: "yes", false: "no"}[chain]
-		config := filepath.Join(base, "config")
-		tmpl, err := template.ParseFiles(filepath.Join("testdata", "dehydrated.config"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fields := map[string]string{"CA": w.stack.CA.DirectoryURL, "Hook": hookBin, "Chain": hookChain, "Base": base, "CACert": w.stack.CA.TLSRootsFile()}
-		for k, v := range fields {
-			if strings.ContainsAny(v, " \t\n\"'$`\\") {
-				t.Fatalf("dehydrated config: %s %q contains a character the config file cannot hold", k, v)
-			}
-		}
-		f, err := os.Create(config)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tmpl.Execute(f, fields); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
-		out := runClient(t, "dehydrated --register", w.env, base, nil, bin, "-f", config, "--register", "--accept-terms")
-		args := []string{"-f", config, "-c"}
-		for _, n := range names {
-			args = append(args, "-d", n)
-		}
-		out = append(out, runClient(t, "dehydrated", w.env, base, nil, bin, args...)...)
+		bin, base, args := dehydratedSetup(t, w, chain, names)
+		out := runClient(t, "dehydrated", w.env, base, nil, bin, args...)
 		return filepath.Join(base, "certs", names[0], "fullchain.pem"), out
 	}
+}
+
+// dehydratedSetup writes a dehydrated configuration with the hook as HOOK
+// in a directory of the test's own, registers an ACME account, and returns
+// dehydrated's path, the directory, and the arguments that obtain a
+// certificate for names.
+func dehydratedSetup(t *testing.T, w *e2e, chain bool, names []string) (bin, base string, args []string) {
+	t.Helper()
+	bin = lookClient(t, "dehydrated")
+	base = t.TempDir()
+	hookChain := map[bool]string{true: "yes", false: "no"}[chain]
+	config := filepath.Join(base, "config")
+	tmpl, err := template.ParseFiles(filepath.Join("testdata", "dehydrated.config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]string{"CA": w.stack.CA.DirectoryURL, "Hook": hookBin, "Chain": hookChain, "Base": base, "CACert": w.stack.CA.TLSRootsFile()}
+	for k, v := range fields {
+		if strings.ContainsAny(v, " \t\n\"'$`\\") {
+			t.Fatalf("dehydrated config: %s %q contains a character the config file cannot hold", k, v)
+		}
+	}
+	f, err := os.Create(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tmpl.Execute(f, fields); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	runClient(t, "dehydrated --register", w.env, base, nil, bin, "-f", config, "--register", "--accept-terms")
+	args = []string{"-f", config, "-c"}
+	for _, n := range names {
+		args = append(args, "-d", n)
+	}
+	return bin, base, args
 }
 
 var servingRE = regexp.MustCompile(`serving POST /present and /cleanup on (http://127\.0\.0\.1:\d+)`)

@@ -3,17 +3,22 @@
 // whatever the fake API last stored (package providertest), and optionally
 // an in-process Pebble ACME CA that validates DNS-01 against that DNS
 // server. The demo, the benchmark and every end-to-end test run on it;
-// nothing leaves 127.0.0.1. Every registered provider's fake can run here.
+// nothing leaves 127.0.0.1. Every registered provider's fake can run here,
+// and several at once: further accounts at other providers' fakes, whose
+// zones the one DNS server serves too, for a configuration with several
+// providers.
 package localstack
 
 import (
 	"fmt"
 	"log"
+	"strings"
 
 	"github.com/libdns/libdns"
 
 	"github.com/acme-dns-hook/acme-dns-hook/e2e/pebbletest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/authdns"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providertest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 )
@@ -40,8 +45,33 @@ type Options struct {
 	// records, names relative to the apex. A CNAME there can delegate a
 	// challenge into the account.
 	Elsewhere map[string][]libdns.RR
+	// Others are further accounts, each at another provider's fake; the
+	// DNS server serves their zones too, and Env configures every one.
+	Others []Other
 	// PebbleLog receives Pebble's log; nil discards it.
 	PebbleLog *log.Logger
+}
+
+// Other is a further account of the stack, at a fake API of its own.
+type Other struct {
+	// Provider is whose fake to run. It must differ from the stack's
+	// provider and from every other account's: the environment holds one
+	// account per provider.
+	Provider string
+	// Zone is the zone seeded with Seed (names relative to Zone); Zones are
+	// further empty zones of the account.
+	Zone  string
+	Seed  []libdns.RR
+	Zones []string
+}
+
+// Account is one running account of the stack.
+type Account struct {
+	Provider   string
+	Descriptor *settings.Descriptor
+	Fake       providertest.Fake
+	// Zones are the account's zones, the seeded one first.
+	Zones []string
 }
 
 // Stack is a running local world. Close stops it.
@@ -55,6 +85,9 @@ type Stack struct {
 	Fake providertest.Fake
 	DNS  interface{ Addr() string }
 	CA   *pebbletest.CA // nil unless Options.CA
+	// Accounts are every account of the stack: its own (Provider, Fake;
+	// Zone and Options.Zones) first, then Options.Others in order.
+	Accounts []Account
 
 	light *providertest.Stack
 }
@@ -64,15 +97,43 @@ func Start(opts Options) (*Stack, error) {
 	if opts.Provider == "" {
 		opts.Provider = "mijnhost"
 	}
-	var elsewhere []authdns.Source
+	var sources []authdns.Source
 	if len(opts.Elsewhere) > 0 {
-		elsewhere = append(elsewhere, func() map[string][]libdns.RR { return opts.Elsewhere })
+		sources = append(sources, func() map[string][]libdns.RR { return opts.Elsewhere })
 	}
-	l, err := providertest.Start(opts.Provider, Zone, Seed(), opts.Zones, elsewhere...)
+	var others []Account
+	closeOthers := func() {
+		for _, a := range others {
+			a.Fake.Close()
+		}
+	}
+	seen := map[string]bool{opts.Provider: true}
+	for _, o := range opts.Others {
+		if seen[o.Provider] {
+			closeOthers()
+			return nil, fmt.Errorf("localstack: a second account at %s: the environment holds one account per provider", o.Provider)
+		}
+		seen[o.Provider] = true
+		d, err := providers.Lookup(o.Provider)
+		if err != nil {
+			closeOthers()
+			return nil, fmt.Errorf("localstack: %w", err)
+		}
+		f, err := providertest.StartFake(o.Provider, o.Zone, o.Seed, o.Zones)
+		if err != nil {
+			closeOthers()
+			return nil, fmt.Errorf("localstack: %w", err)
+		}
+		others = append(others, Account{Provider: o.Provider, Descriptor: d, Fake: f, Zones: append([]string{o.Zone}, o.Zones...)})
+		sources = append(sources, f.Zones)
+	}
+	l, err := providertest.Start(opts.Provider, Zone, Seed(), opts.Zones, sources...)
 	if err != nil {
+		closeOthers()
 		return nil, fmt.Errorf("localstack: %w", err)
 	}
 	s := &Stack{Provider: opts.Provider, Descriptor: l.Provider, Fake: l.Fake, DNS: l.DNS, light: l}
+	s.Accounts = append([]Account{{Provider: opts.Provider, Descriptor: l.Provider, Fake: l.Fake, Zones: append([]string{Zone}, opts.Zones...)}}, others...)
 	if opts.CA {
 		if s.CA, err = pebbletest.Start(pebbletest.Options{DNSServer: l.DNS.Addr(), Logger: opts.PebbleLog}); err != nil {
 			s.Close()
@@ -83,12 +144,49 @@ func Start(opts Options) (*Stack, error) {
 }
 
 // Env returns the environment a hook process needs to work on this stack:
-// provider, its settings (credentials, API URL) as the provider's
-// environment variables, and the DNS server to check propagation on.
-func (s *Stack) Env() []string { return s.light.Env() }
+// the providers (ACME_HOOK_PROVIDER, a comma list when there are others),
+// each one's settings (credentials, API URL) as its environment variables,
+// and the DNS server to check propagation on.
+func (s *Stack) Env() []string {
+	env := s.light.Env()
+	if len(s.Accounts) == 1 {
+		return env
+	}
+	names := make([]string, len(s.Accounts))
+	for i, a := range s.Accounts {
+		names[i] = a.Provider
+		if i > 0 {
+			env = append(env, providertest.EnvLines(a.Descriptor, a.Fake)...)
+		}
+	}
+	for i, kv := range env {
+		if strings.HasPrefix(kv, "ACME_HOOK_PROVIDER=") {
+			env[i] = "ACME_HOOK_PROVIDER=" + strings.Join(names, ",")
+		}
+	}
+	return env
+}
 
-// Secrets returns the secret values the provider is configured with.
-func (s *Stack) Secrets() []string { return s.light.Secrets() }
+// Secrets returns the secret values the providers are configured with.
+func (s *Stack) Secrets() []string {
+	out := s.light.Secrets()
+	for _, a := range s.Accounts[1:] {
+		out = append(out, providertest.Secrets(a.Descriptor, a.Fake)...)
+	}
+	return out
+}
+
+// Snapshots returns every zone of every account as its fake stores it
+// (Fake.Snapshot), by zone: equal snapshots mean nothing changed.
+func (s *Stack) Snapshots() map[string][]string {
+	out := map[string][]string{}
+	for _, a := range s.Accounts {
+		for _, z := range a.Zones {
+			out[z] = a.Fake.Snapshot(z)
+		}
+	}
+	return out
+}
 
 // Close stops everything that was started.
 func (s *Stack) Close() {
@@ -96,4 +194,7 @@ func (s *Stack) Close() {
 		s.CA.Close()
 	}
 	s.light.Close()
+	for _, a := range s.Accounts[1:] {
+		a.Fake.Close()
+	}
 }
