@@ -7,9 +7,11 @@
 // The variable names are lego's for the same provider (<PREFIX>_API_KEY,
 // <PREFIX>_TTL, <PREFIX>_PROPAGATION_TIMEOUT, <PREFIX>_POLLING_INTERVAL,
 // <PREFIX>_HTTP_TIMEOUT, each also as NAME_FILE; README lists each
-// provider's), so a lego user can switch
-// without renaming anything. The provider is chosen by ACME_HOOK_PROVIDER, or
-// is the only one whose credentials are set.
+// provider's), so a lego user can switch without renaming anything.
+// The providers are those ACME_HOOK_PROVIDER names (one, or several
+// separated by commas), else every one whose credentials are set; with
+// several, each challenge goes to the account holding the longest zone
+// that contains its name.
 //
 // Unlike lego's built-in mijn.host provider it is not sequential: the zone
 // engine serialises and coalesces writes to one zone, so lego may present all
