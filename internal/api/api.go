@@ -83,6 +83,12 @@ type Client struct {
 	// RetryIf says whether a failed response that is not 429 or 5xx is
 	// transient for this provider (mijn.host's spurious 400, for one).
 	RetryIf func(status int, body []byte) bool
+	// RetryAfter reads how long a 429 or 5xx answer asks the client to
+	// wait before trying again, from the answer's headers; 0 means it asks
+	// nothing and the backoff applies. Nil means [RetryAfter]: Retry-After,
+	// else an RFC 3339 X-RateLimit-Reset. A provider whose reset header has
+	// a documented form of its own (Unix seconds, say) reads it here.
+	RetryAfter func(h http.Header, now time.Time) time.Duration
 	// Logger receives one debug line per try; nil means none.
 	Logger *slog.Logger
 }
@@ -125,7 +131,11 @@ type Error struct {
 	// Body is the response body of an HTTP failure (nil for transport
 	// errors), for provider packages that branch on a code inside it. It is
 	// never part of Error().
-	Body    []byte
+	Body []byte
+	// Header holds the response headers of an HTTP failure (nil for
+	// transport errors), for provider packages that read a limit from
+	// them. It is never part of Error().
+	Header  http.Header
 	Tries   int
 	err     error
 	secrets []string
@@ -248,10 +258,11 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			e.Status = resp.Status
 			e.Body = resp.Body
 			e.Message = c.message(resp.Status, resp.Body)
+			e.Header = resp.Header
 			switch {
 			case resp.Status == http.StatusTooManyRequests || resp.Status >= 500:
 				transient = true
-				wait = retryAfter(resp.Header, time.Now())
+				wait = c.retryAfter(resp.Header, time.Now())
 			case c.RetryIf != nil && c.RetryIf(resp.Status, resp.Body):
 				transient = true
 			}
@@ -391,6 +402,17 @@ func backoff(r Retry, try int) time.Duration {
 	}
 	return d/2 + rand.N(d/2+1)
 }
+
+func (c *Client) retryAfter(h http.Header, now time.Time) time.Duration {
+	if c.RetryAfter != nil {
+		return c.RetryAfter(h, now)
+	}
+	return retryAfter(h, now)
+}
+
+// RetryAfter is how long an answer with headers h asks the client to wait,
+// read as a [Client] does by default; see [Client.RetryAfter].
+func RetryAfter(h http.Header, now time.Time) time.Duration { return retryAfter(h, now) }
 
 // retryAfter reads a Retry-After header in seconds or as an HTTP date.
 // Without one, an X-RateLimit-Reset header holding an ISO 8601 (RFC 3339)

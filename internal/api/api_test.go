@@ -212,6 +212,36 @@ func TestRateLimitResetHonoured(t *testing.T) {
 	}
 }
 
+// TestRetryAfterHook checks that a client's own RetryAfter reads the wait
+// from the failed answer's headers, and that an error keeps the headers.
+func TestRetryAfterHook(t *testing.T) {
+	limited := step{status: 429, header: map[string]string{"X-Reset-In": "far"}, body: "slow down"}
+	hook := func(h http.Header, now time.Time) time.Duration {
+		if h.Get("X-Reset-In") == "far" {
+			return time.Hour
+		}
+		return 0
+	}
+	c, n := serve(t, limited, step{status: 200, body: `{"ok":true}`})
+	c.RetryAfter = hook
+	_, err := c.Do(context.Background(), Request{Method: "GET", Path: "x"})
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 429 || !strings.Contains(err.Error(), "beyond the retry budget") {
+		t.Fatalf("err = %v, want a 429 the hook's hour keeps from being retried", err)
+	}
+	if got := n.Load(); got != 1 {
+		t.Errorf("%d tries, want 1", got)
+	}
+	if e.Header.Get("X-Reset-In") != "far" {
+		t.Errorf("error headers %v, want the 429's", e.Header)
+	}
+	// Without the hook, the same answer is retried after the backoff.
+	c, n = serve(t, limited, step{status: 200, body: `{"ok":true}`})
+	if _, err := c.Do(context.Background(), Request{Method: "GET", Path: "x"}); err != nil || n.Load() != 2 {
+		t.Errorf("without the hook: %v after %d tries, want success after 2", err, n.Load())
+	}
+}
+
 func TestErrorKeepsBody(t *testing.T) {
 	const body = `{"code":"forbidden","detail":"nope"}`
 	c, _ := serve(t, step{status: 403, body: body})
