@@ -61,12 +61,14 @@ func providerPair(i int) (first, second string) {
 }
 
 // twoAccounts starts the stack with first's account holding example.test
-// and second's holding example.org, with Pebble when ca is set.
+// and second's holding example.org, with Pebble when ca is set. The DNS
+// server also serves example.net, which no account holds.
 func twoAccounts(t *testing.T, first, second string, ca bool) *localstack.Stack {
 	t.Helper()
-	return newStack(t, localstack.Options{Provider: first, CA: ca, Others: []localstack.Other{
-		{Provider: second, Zone: otherZone, Seed: otherSeed()},
-	}})
+	return newStack(t, localstack.Options{Provider: first, CA: ca,
+		Others:    []localstack.Other{{Provider: second, Zone: otherZone, Seed: otherSeed()}},
+		Elsewhere: map[string][]libdns.RR{"example.net.": {{Name: "www", Type: "A", TTL: time.Hour, Data: "192.0.2.90"}}},
+	})
 }
 
 // assertZonesUnchanged fails the test unless every zone of every account
@@ -177,7 +179,7 @@ var failures = []struct {
 }{
 	{"cname_loop", "loop." + otherZone, []string{"the CNAMEs of _acme-challenge.loop.example.org. form a loop: _acme-challenge.loop.example.org. → loop-a.example.org. → loop-b.example.org. → loop-a.example.org.", "ACME_HOOK_FOLLOW_CNAME=false"}},
 	{"chain_too_long", "long." + otherZone, []string{fmt.Sprintf("the CNAME chain of _acme-challenge.long.example.org. is longer than %d: ", propagation.MaxCNAMEChain), "link1.example.org. → link2.example.org."}},
-	{"no_account", "www.example.net", []string{"no account holds _acme-challenge.www.example.net. (", " zones: example.test.; ", " zones: example.org.)"}},
+	{"no_account", "www.example.net", []string{"acme-dns-hook: no account holds _acme-challenge.www.example.net. (", " zones: example.test.; ", " zones: example.org.)"}},
 }
 
 // TestFailuresWriteNothing presents, in one dehydrated-style call, a good
