@@ -289,3 +289,50 @@ func clientFails(t *testing.T, name string, env []string, dir, bin string, args 
 	t.Logf("%s failed as it should: %v", name, err)
 	return out
 }
+
+// TestPeopleCommandsSeveral runs zones, records and check with two
+// providers configured: each covers both accounts, and check checks each,
+// failing, after saying which work, when one account's credentials do not.
+func TestPeopleCommandsSeveral(t *testing.T) {
+	t.Parallel()
+	first, second := providerPair(3)
+	stack := twoAccounts(t, first, second, false)
+	env := hookEnv(t, stack)
+	a, b := stack.Accounts[0].Descriptor, stack.Accounts[1].Descriptor
+	runCommands(t, env, []commandTest{
+		{[]string{"zones"}, []string{"example.test.\t" + first + "\n", "example.org.\t" + second + "\n"}},
+		{[]string{"records", "example.org"}, []string{"example-org.acme.example.test.", "192.0.2.80"}},
+		{[]string{"records", "example.test"}, []string{"_dmarc"}},
+		{[]string{"check"}, []string{a.Title + " credentials work: 1 zone(s)", b.Title + " credentials work: 1 zone(s)"}},
+		{[]string{"--help"}, []string{"ACME_HOOK_FOLLOW_CNAME", "--provider NAME[,NAME...]"}},
+	})
+
+	// The second account's first secret, wrong.
+	secret := providertestSecret(t, stack, 1)
+	bad := slices.Clone(env)
+	for i, kv := range bad {
+		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, b.Env) && v == secret {
+			bad[i] = k + "=wrong-secret-0123456789"
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"check"}, envFunc(bad), &stdout, &stderr)
+	if code == 0 || !strings.Contains(stdout.String(), a.Title+" credentials work") || !strings.Contains(stderr.String(), "acme-dns-hook: "+b.Title+" credentials do not work: ") {
+		t.Errorf("check with %s's credentials wrong: exit %d\nstdout:\n%s\nstderr:\n%s", b.Title, code, stdout.String(), stderr.String())
+	}
+	assertNoSecrets(t, append(stdout.Bytes(), stderr.Bytes()...), append(stack.Secrets(), "wrong-secret-0123456789")...)
+}
+
+// providertestSecret returns a secret value account i of stack is
+// configured with.
+func providertestSecret(t *testing.T, stack *localstack.Stack, i int) string {
+	t.Helper()
+	acct := stack.Accounts[i]
+	for k, v := range acct.Fake.Settings() {
+		if s := acct.Descriptor.Setting(k); s != nil && s.Secret {
+			return v
+		}
+	}
+	t.Fatalf("%s's fake has no secret setting", acct.Provider)
+	return ""
+}
