@@ -24,6 +24,31 @@
 // Every module implements all four libdns record interfaces and
 // libdns.ZoneLister, so it works in a site's tls block, in the acme_dns
 // global option, and in the global dns option.
+//
+// # CNAME delegation
+//
+// The modules do not follow CNAMEs, unlike the acme-dns-hook binary and
+// the lego providers (see README, "Delegating _acme-challenge with a
+// CNAME"): Caddy (certmagic) chooses the record name and finds its zone
+// through DNS before it calls a module, writes at
+// _acme-challenge.<domain> and waits for that name, which the CA answers
+// from the CNAME's target. Caddy's own override_domain
+// (dns_challenge_override_domain in a Caddyfile's tls block or acme issuer
+// block, the dns challenge's "override_domain" in JSON) is the way: set it to the name the CNAME
+// points to, and certmagic writes and waits there instead, for every name
+// of the certificates it applies to. With
+//
+//	_acme-challenge.example.org.  CNAME  example-org.acme.example.net.
+//
+// the site's tls block holds
+//
+//	dns <name> {env.API_KEY}
+//	dns_challenge_override_domain example-org.acme.example.net
+//
+// and the module, given the zone DNS reports for that name, writes in the
+// account zone holding it (acme.example.net or example.net). Sites whose
+// challenges go to different providers each take the dns module of theirs
+// in their own tls block; one module reaches one account.
 package caddymodule
 
 import (

@@ -89,8 +89,8 @@ func assertZonesUnchanged(t *testing.T, stack *localstack.Stack, before map[stri
 // in example.test, at the first provider, and example.org is not touched.
 // The clients hand the hook the domain (RAW, certbot, dehydrated), or the
 // name lego did not follow (LEGO_DISABLE_CNAME_SUPPORT, as in every lego
-// row here); one row has only the first provider's credentials, as a host
-// that may write in the challenge zone only has.
+// row here; httpreq through serve); one row has only the first provider's
+// credentials, as a host that may write in the challenge zone only has.
 func TestCNAMEDelegationToAnotherProvider(t *testing.T) {
 	t.Parallel()
 	names := []string{otherZone, "*." + otherZone}
@@ -103,6 +103,7 @@ func TestCNAMEDelegationToAnotherProvider(t *testing.T) {
 		{"certbot", certbot, false},
 		{"dehydrated_chained", dehydrated(true), false},
 		{"lego_exec_target_credentials_only", legoExec(), true},
+		{"lego_httpreq", legoHTTPReq(), false},
 	}
 	for i, r := range rows {
 		first, second := providerPair(i)
