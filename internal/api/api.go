@@ -129,8 +129,9 @@ type Error struct {
 	Status  int    // 0 for transport errors
 	Message string // the provider's own message, or the transport error
 	// Body is the response body of an HTTP failure (nil for transport
-	// errors), for provider packages that branch on a code inside it. It is
-	// never part of Error().
+	// errors), with every configured secret redacted (see package redact),
+	// for provider packages that branch on a code inside it. It is never
+	// part of Error().
 	Body []byte
 	// Header holds the response headers of an HTTP failure (nil for
 	// transport errors), for provider packages that read a limit from
@@ -256,8 +257,10 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			transient = idempotent
 		} else {
 			e.Status = resp.Status
-			e.Body = resp.Body
-			e.Message = c.message(resp.Status, resp.Body)
+			// Redacted before anything reads or shortens it: a secret the
+			// server echoes, in whatever encoding, never reaches a message.
+			e.Body = []byte(redact.String(string(resp.Body), c.Secrets...))
+			e.Message = c.message(resp.Status, e.Body)
 			e.Header = resp.Header
 			switch {
 			case resp.Status == http.StatusTooManyRequests || resp.Status >= 500:
@@ -333,10 +336,13 @@ func (c *Client) once(ctx context.Context, method, target, ctype string, body []
 	return &Response{Status: hresp.StatusCode, Header: hresp.Header, Body: data}, nil
 }
 
+// message is the provider's text for a failed answer, from a body that is
+// already redacted; it is redacted again (the provider's reader may have
+// decoded an escaped secret); a plain body is shortened after that.
 func (c *Client) message(status int, body []byte) string {
 	if c.Message != nil {
 		if m := c.Message(status, body); m != "" {
-			return m
+			return redact.String(m, c.Secrets...)
 		}
 	}
 	m := strings.TrimSpace(string(body))
@@ -348,10 +354,7 @@ func (c *Client) message(status int, body []byte) string {
 		}
 		return strings.TrimSpace("HTML error page " + strings.TrimSpace(title))
 	}
-	if len(m) > 200 {
-		m = strings.ToValidUTF8(m[:200], "") + "…"
-	}
-	return m
+	return redact.Truncate(m, 200, c.Secrets...)
 }
 
 func (c *Client) log(ctx context.Context, msg string, args ...any) {

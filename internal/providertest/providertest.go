@@ -17,6 +17,7 @@ import (
 
 	"github.com/libdns/libdns"
 
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/authdns"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
@@ -43,6 +44,9 @@ type Fake interface {
 	// FailServerErrors makes the next n requests answer with the
 	// provider's HTTP 500 error.
 	FailServerErrors(n int)
+	// SetEcho makes the fake repeat the request's credentials in its error
+	// answers, in the forms e (see apitest.Echo).
+	SetEcho(e apitest.Echo)
 	Close()
 }
 

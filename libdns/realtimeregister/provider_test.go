@@ -393,7 +393,7 @@ func TestConfigErrors(t *testing.T) {
 		{"ote and url", &Provider{APIKey: "k", OTE: true, APIURL: "https://x/v2/"}, "ote and api_url are both set: keep one"},
 		{"bad auth", &Provider{Username: testUser, Password: "p", Auth: "token"}, `auth "token" is invalid: use session or basic`},
 		{"auth with a key", &Provider{APIKey: "k", Auth: "basic"}, "auth applies only with username"},
-		{"bad url", &Provider{APIKey: "k", APIURL: "api.yoursrs.com"}, "is not an http(s) URL"},
+		{"bad url", &Provider{APIKey: "k", APIURL: "api.yoursrs.com"}, "is invalid: use an http or https URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

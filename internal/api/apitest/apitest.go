@@ -56,6 +56,7 @@ type Controls[F any] interface {
 	ResetCounts()
 	SetLatency(d time.Duration)
 	FailNext(n int, f F)
+	SetEcho(e Echo)
 }
 
 // StatusCounter is the surface a fake that counts its answers by HTTP
@@ -106,6 +107,7 @@ type Server[F any] struct {
 	statuses map[int]int
 	latency  time.Duration
 	faults   []faultRun[F]
+	echo     Echo
 }
 
 type faultRun[F any] struct {

@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/redact"
 )
 
 // DefaultURL is the production API root.
@@ -324,10 +323,9 @@ func (c *Client) wrap(err error) error {
 	if !errors.As(err, &ae) || ae.Status == 0 {
 		return err
 	}
+	// ae.Body is redacted already (api.Error), so the problem holds no key
+	// in any of its fields.
 	p, _ := decodeProblem(ae.Body)
-	for _, s := range []*string{&p.Detail, &p.Title, &p.Instance} {
-		*s = redact.String(*s, c.api.Secrets...)
-	}
 	return &Error{Problem: p, err: ae}
 }
 

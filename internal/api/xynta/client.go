@@ -613,7 +613,7 @@ func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null
 
 // snippet shortens an answer for an error text and removes the credentials.
 func (c *Client) snippet(b []byte) string {
-	return redact.String(shorten(string(b)), c.uid, c.hash)
+	return shorten(redact.String(string(b), c.uid, c.hash))
 }
 
 func shorten(s string) string {

@@ -605,7 +605,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, kind routeKind, 
 	granted, known := s.keys[token]
 	s.mu.Unlock()
 	if !ok || token == "" || !known {
-		s.writeProblem(w, r, &problem{status: http.StatusUnauthorized, code: "unauthorized", title: "Unauthorized", detail: "Authentication required."})
+		echo := s.api.EchoText(r)
+		p := &problem{status: http.StatusUnauthorized, code: "unauthorized", title: "Unauthorized", detail: "Authentication required." + echo}
+		if echo != "" {
+			p.errors = []fieldError{{Pointer: "/authorization", Detail: "not a valid token" + echo}}
+		}
+		s.writeProblem(w, r, p)
 		return
 	}
 	if kind == routeUnknown {
@@ -685,7 +690,7 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
 		w.Header().Set("X-RateLimit-Reset", isoTime(reset))
 		s.writeProblem(w, r, rateLimited())
 	case FaultServerError:
-		s.writeProblem(w, r, &problem{status: http.StatusInternalServerError, code: "internal_error", title: "Internal server error", detail: "An unexpected error occurred."})
+		s.writeProblem(w, r, &problem{status: http.StatusInternalServerError, code: "internal_error", title: "Internal server error", detail: "An unexpected error occurred." + s.api.EchoText(r)})
 	case FaultBadGateway:
 		apitest.WriteHTML(w, http.StatusBadGateway, "utf-8",
 			"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n")

@@ -363,7 +363,7 @@ func badRequest(format string, args ...any) *apiError {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	kind, dom := route(r.URL.Path)
 	if fault := s.api.Receive(r, endpointKey(kind, r.Method)); fault != 0 {
-		s.serveFault(w, fault)
+		s.serveFault(w, r, fault)
 		return
 	}
 	s.mu.Lock()
@@ -371,7 +371,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	// Authentication comes before routing: a bad key gets 401 on any path.
 	if !validKey {
-		s.writeError(w, &apiError{code: http.StatusUnauthorized, desc: descNoKey})
+		s.writeError(w, &apiError{code: http.StatusUnauthorized, desc: descNoKey + s.api.EchoText(r)})
 		return
 	}
 
@@ -403,21 +403,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) serveFault(w http.ResponseWriter, f Fault) {
+func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
+	echo := s.api.EchoText(r)
 	switch f {
 	case FaultRateLimit:
-		s.writeError(w, &apiError{code: http.StatusTooManyRequests, desc: descTooManyReqs})
+		s.writeError(w, &apiError{code: http.StatusTooManyRequests, desc: descTooManyReqs + echo})
 	case FaultRateLimitRetryAfter:
 		w.Header().Set("Retry-After", "1")
-		s.writeError(w, &apiError{code: http.StatusTooManyRequests, desc: descTooManyReqs})
+		s.writeError(w, &apiError{code: http.StatusTooManyRequests, desc: descTooManyReqs + echo})
 	case FaultServerError:
-		s.writeError(w, &apiError{code: http.StatusInternalServerError, desc: descInternalError})
+		s.writeError(w, &apiError{code: http.StatusInternalServerError, desc: descInternalError + echo})
 	case FaultBadGateway:
-		s.writeError(w, &apiError{code: http.StatusBadGateway, desc: descBadGateway})
+		s.writeError(w, &apiError{code: http.StatusBadGateway, desc: descBadGateway + echo})
 	case FaultBadGatewayHTML:
 		apitest.WriteHTML(w, http.StatusBadGateway, "iso-8859-1", apitest.ApacheProxyError)
 	case FaultSpuriousBadRequest:
-		s.writeError(w, &apiError{code: http.StatusBadRequest, desc: descNotManaged})
+		s.writeError(w, &apiError{code: http.StatusBadRequest, desc: descNotManaged + echo})
 	case FaultDropConnection:
 		apitest.Drop(w)
 	}

@@ -700,7 +700,7 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	w := &statusWriter{ResponseWriter: rw}
 	defer func() { s.api.AddStatus(w.status) }()
 	if fault != 0 {
-		s.serveFault(w, fault)
+		s.serveFault(w, r, fault)
 		return
 	}
 	if p := s.handle(w, r, rt, routeStatus); p != nil {
@@ -776,7 +776,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rt route, routeS
 // session call is documented as "only used in combination with password
 // based authentication").
 func (s *Server) authenticate(r *http.Request, opening bool) (string, map[Permission]bool, *problem) {
-	fail := newProblem(http.StatusUnauthorized, "AuthenticationError", msgAuthFailed)
+	fail := newProblem(http.StatusUnauthorized, "AuthenticationError", msgAuthFailed+s.api.EchoText(r))
 	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -813,19 +813,20 @@ func (s *Server) authenticate(r *http.Request, opening bool) (string, map[Permis
 	return "", nil, fail
 }
 
-func (s *Server) serveFault(w http.ResponseWriter, f Fault) {
+func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
+	echo := s.api.EchoText(r)
 	switch f {
 	case FaultRateLimit:
-		s.writeProblem(w, newProblem(http.StatusTooManyRequests, "TooManyRequests", msgTooMany))
+		s.writeProblem(w, newProblem(http.StatusTooManyRequests, "TooManyRequests", msgTooMany+echo))
 	case FaultRateLimitRetryAfter:
 		w.Header().Set("Retry-After", "1")
-		s.writeProblem(w, newProblem(http.StatusTooManyRequests, "TooManyRequests", msgTooMany))
+		s.writeProblem(w, newProblem(http.StatusTooManyRequests, "TooManyRequests", msgTooMany+echo))
 	case FaultServerError:
-		s.writeProblem(w, newProblem(http.StatusInternalServerError, "InternalSRSError", "Internal error"))
+		s.writeProblem(w, newProblem(http.StatusInternalServerError, "InternalSRSError", "Internal error"+echo))
 	case FaultBadGateway:
-		s.writeProblem(w, newProblem(http.StatusBadGateway, "ProviderConnectionError", "Could not connect to the provider"))
+		s.writeProblem(w, newProblem(http.StatusBadGateway, "ProviderConnectionError", "Could not connect to the provider"+echo))
 	case FaultUnavailable:
-		s.writeProblem(w, newProblem(http.StatusServiceUnavailable, "ProviderUnavailable", "The provider is unavailable"))
+		s.writeProblem(w, newProblem(http.StatusServiceUnavailable, "ProviderUnavailable", "The provider is unavailable"+echo))
 	case FaultBadGatewayHTML:
 		apitest.WriteHTML(w, http.StatusBadGateway, "iso-8859-1",
 			"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>\n")

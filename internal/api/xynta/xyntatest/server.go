@@ -326,7 +326,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if fault := s.api.Receive(r, key); fault != 0 {
-		s.serveFault(w, fault)
+		s.serveFault(w, s.api.EchoText(r, form.Get("uid"), form.Get("hash")), fault)
 		return
 	}
 
@@ -426,7 +426,7 @@ func (s *Server) authorize(r *http.Request, form url.Values) *apiError {
 	ipv4Only := s.ipv4Only
 	s.mu.Unlock()
 	if !known || form.Get("hash") == "" || form.Get("hash") != hash {
-		return refuse(StatusNotAuthorized, "unknown uid or hash")
+		return refuse(StatusNotAuthorized, "unknown uid or hash%s", s.api.EchoText(r, form.Get("uid"), form.Get("hash")))
 	}
 	if ipv4Only {
 		ap, err := netip.ParseAddrPort(r.RemoteAddr)
@@ -659,15 +659,15 @@ func checkHostname(h string) error {
 	return nil
 }
 
-func (s *Server) serveFault(w http.ResponseWriter, f Fault) {
+func (s *Server) serveFault(w http.ResponseWriter, echo string, f Fault) {
 	switch f {
 	case FaultRateLimit:
-		writeError(w, &apiError{code: http.StatusTooManyRequests, status: StatusError, msg: "too many requests"})
+		writeError(w, &apiError{code: http.StatusTooManyRequests, status: StatusError, msg: "too many requests" + echo})
 	case FaultRateLimitRetryAfter:
 		w.Header().Set("Retry-After", "1")
-		writeError(w, &apiError{code: http.StatusTooManyRequests, status: StatusError, msg: "too many requests"})
+		writeError(w, &apiError{code: http.StatusTooManyRequests, status: StatusError, msg: "too many requests" + echo})
 	case FaultServerError:
-		writeError(w, &apiError{code: http.StatusInternalServerError, status: StatusError, msg: "internal error"})
+		writeError(w, &apiError{code: http.StatusInternalServerError, status: StatusError, msg: "internal error" + echo})
 	case FaultBadGatewayHTML:
 		apitest.WriteHTML(w, http.StatusBadGateway, "iso-8859-1", apitest.ApacheProxyError)
 	case FaultDropConnection:
