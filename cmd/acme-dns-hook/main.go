@@ -347,9 +347,9 @@ func newSolver(specs []*settings.Descriptor, env settings.Env, serving bool, std
 		}
 		accounts = append(accounts, providers.Account{Descriptor: spec, Provider: p})
 	}
-	s := &solver.Solver{
-		Provider: providers.NewSet(accounts...),
-		Log:      func(line string) { fmt.Fprintln(stderr, "acme-dns-hook: "+line) },
+	s := &solver.Solver{Provider: providers.NewSet(accounts...)}
+	if !serving { // serve logs one line per request
+		s.Log = func(line string) { fmt.Fprintln(stderr, "acme-dns-hook: "+line) }
 	}
 	var resolvers []string
 	if v, err := env.Get("ACME_HOOK_RESOLVERS"); err != nil {
