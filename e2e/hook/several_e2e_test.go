@@ -337,3 +337,32 @@ func providertestSecret(t *testing.T, stack *localstack.Stack, i int) string {
 	t.Fatalf("%s's fake has no secret setting", acct.Provider)
 	return ""
 }
+
+// TestFollowCNAMEOff: with ACME_HOOK_FOLLOW_CNAME=false the record goes to
+// the name given even when it is a CNAME (the account holding it takes
+// it), and rm removes it from there; a value other than true or false is a
+// configuration error that writes nothing.
+func TestFollowCNAMEOff(t *testing.T) {
+	t.Parallel()
+	stack := twoAccounts(t, "hostup", "mijnhost", false) // a fake that takes a TXT beside a CNAME
+	before := stack.Snapshots()
+	env := hookEnv(t, stack, "ACME_HOOK_WAIT=false")
+	value := digest("off")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"add", "_acme-challenge.example.org", value}, envFunc(append(env, "ACME_HOOK_FOLLOW_CNAME=maybe")), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), `ACME_HOOK_FOLLOW_CNAME="maybe" is invalid`) {
+		t.Errorf("ACME_HOOK_FOLLOW_CNAME=maybe: exit %d, stderr %q; want exit 2 naming it", code, stderr.String())
+	}
+	assertZonesUnchanged(t, stack, before)
+
+	off := append(env, "ACME_HOOK_FOLLOW_CNAME=false")
+	runCommands(t, off, []commandTest{{[]string{"add", "_acme-challenge.example.org", value}, nil}})
+	after := stack.Snapshots()
+	if !slices.Equal(after["example.test"], before["example.test"]) {
+		t.Errorf("example.test changed with CNAMEs not followed:\n%s", strings.Join(after["example.test"], "\n"))
+	}
+	if !slices.ContainsFunc(after[otherZone], func(l string) bool { return strings.Contains(l, value) }) {
+		t.Errorf("the value is not in %s, where the name is:\n%s", otherZone, strings.Join(after[otherZone], "\n"))
+	}
+	runCommands(t, off, []commandTest{{[]string{"rm", "_acme-challenge.example.org", value}, nil}})
+	assertZonesUnchanged(t, stack, before)
+}
