@@ -10,7 +10,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
@@ -20,6 +22,74 @@ import (
 )
 
 const defaultListen = "127.0.0.1:8080"
+
+// limits bound what a client can make serve hold: a client that is slow to
+// send its headers or body, or that keeps an idle connection, is dropped;
+// bodies beyond MaxBody are refused unread; no more than MaxConns
+// connections are open at once (further ones wait to be accepted).
+type limits struct {
+	ReadHeader, Read, Idle time.Duration
+	MaxHeader              int
+	MaxBody                int64
+	MaxConns               int
+}
+
+var serveLimits = limits{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Idle: 60 * time.Second,
+	MaxHeader: 16 << 10, MaxBody: 64 << 10, MaxConns: 64}
+
+// newServer returns the HTTP server that runs h with l, and its listener on
+// ln.
+func newServer(h *handler, ln net.Listener, l limits) (*http.Server, *limitListener) {
+	h.maxBody = l.MaxBody
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.ReadHeader,
+		ReadTimeout:       l.Read,
+		IdleTimeout:       l.Idle,
+		MaxHeaderBytes:    l.MaxHeader,
+	}, newLimitListener(ln, l.MaxConns)
+}
+
+// limitListener accepts at most cap(sem) connections that are open at once;
+// Accept waits while that many are.
+type limitListener struct {
+	net.Listener
+	sem     chan struct{}
+	waiting func() // called when Accept waits for a free slot; set in tests
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, sem: make(chan struct{}, n)}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	default:
+		if l.waiting != nil {
+			l.waiting()
+		}
+		l.sem <- struct{}{}
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
+}
+
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
 
 func serveSecrets(env settings.Env) []string {
 	if p, _ := env.Get("ACME_HOOK_SERVE_PASSWORD"); p != "" {
@@ -61,7 +131,7 @@ func serve(ctx context.Context, args []string, env settings.Env, s *solver.Solve
 		return fmt.Errorf("serve: %w", err)
 	}
 	h := newHandler(s, user, pass, stderr, append(providers.Secrets(env), pass))
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv, lln := newServer(h, ln, serveLimits)
 	fmt.Fprintf(stderr, "acme-dns-hook: serving POST /present and /cleanup on http://%s\n", ln.Addr())
 	go func() {
 		<-ctx.Done()
@@ -69,7 +139,7 @@ func serve(ctx context.Context, args []string, env settings.Env, s *solver.Solve
 		defer cancel()
 		srv.Shutdown(shut)
 	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(lln); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
@@ -79,7 +149,7 @@ func serve(ctx context.Context, args []string, env settings.Env, s *solver.Solve
 // credentials user and pass, logs one line per request to log, and removes
 // secrets from every message.
 func newHandler(s *solver.Solver, user, pass string, log io.Writer, secrets []string) *handler {
-	return &handler{s: s, user: sha256.Sum256([]byte(user)), pass: sha256.Sum256([]byte(pass)), log: log, secrets: secrets}
+	return &handler{s: s, user: sha256.Sum256([]byte(user)), pass: sha256.Sum256([]byte(pass)), log: log, secrets: secrets, maxBody: serveLimits.MaxBody}
 }
 
 type handler struct {
@@ -87,6 +157,7 @@ type handler struct {
 	user, pass [32]byte
 	log        io.Writer
 	secrets    []string
+	maxBody    int64
 }
 
 type request struct {
@@ -99,26 +170,42 @@ type request struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	action := strings.TrimPrefix(r.URL.Path, "/")
+	// Every refusal up to the authentication (and of a body announced too
+	// large) leaves the body unread and closes the connection, so that
+	// nobody unauthenticated makes serve read anything beyond the headers.
 	if action != "present" && action != "cleanup" {
-		h.reply(w, http.StatusNotFound, "not found: use POST /present or POST /cleanup")
+		h.refuse(w, http.StatusNotFound, "not found: use POST /present or POST /cleanup")
 		return
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.reply(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
+		h.refuse(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
 		return
 	}
 	u, p, ok := r.BasicAuth()
 	uh, ph := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
 	if !ok || subtle.ConstantTimeCompare(uh[:], h.user[:])&subtle.ConstantTimeCompare(ph[:], h.pass[:]) != 1 {
 		w.Header().Set("WWW-Authenticate", `Basic realm="acme-dns-hook"`)
-		h.reply(w, http.StatusUnauthorized, "unauthorized: send the HTTP Basic credentials of ACME_HOOK_SERVE_USERNAME/_PASSWORD")
+		h.refuse(w, http.StatusUnauthorized, "unauthorized: send the HTTP Basic credentials of ACME_HOOK_SERVE_USERNAME/_PASSWORD")
+		return
+	}
+	if r.ContentLength > h.maxBody {
+		h.refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: %d bytes, at most %d", r.ContentLength, h.maxBody))
 		return
 	}
 	var req request
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.maxBody))
 	if err := dec.Decode(&req); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			h.reply(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: more than %d bytes", h.maxBody))
+			return
+		}
 		h.reply(w, http.StatusBadRequest, "bad request: body must be JSON {fqdn,value} or {domain,token,keyAuth}: "+err.Error())
+		return
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		h.reply(w, http.StatusBadRequest, "bad request: the body holds more than one JSON object")
 		return
 	}
 	var ch solver.Challenge
@@ -152,10 +239,28 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.reply(w, http.StatusOK, fmt.Sprintf("%s %q %q: done", action, ch.FQDN, ch.Value))
 }
 
+// refuse replies and closes the connection without reading the request's
+// body: net/http would otherwise read up to 256 KiB of it after the
+// handler, for whoever sent it.
+func (h *handler) refuse(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Connection", "close")
+	h.reply(w, status, msg)
+	rc := http.NewResponseController(w)
+	if rc.Flush() != nil {
+		return
+	}
+	if conn, _, err := rc.Hijack(); err == nil {
+		conn.Close()
+	}
+}
+
 func (h *handler) reply(w http.ResponseWriter, status int, msg string) {
 	msg = strings.ReplaceAll(redact.String(msg, h.secrets...), "\n", "; ")
 	fmt.Fprintf(h.log, "acme-dns-hook serve: %d %s\n", status, msg)
+	body, _ := json.Marshal(map[string]string{"message": msg})
+	body = append(body, '\n')
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"message": msg})
+	w.Write(body)
 }

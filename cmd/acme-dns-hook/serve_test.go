@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -156,6 +157,18 @@ func TestServeHandler(t *testing.T) {
 		{name: "malformed JSON", req: auth("POST", "/present", `{"fqdn":`), wantStatus: 400, wantBody: "bad request"},
 		{name: "not JSON", req: auth("POST", "/present", `fqdn=_acme-challenge.example.test.&value=x`), wantStatus: 400},
 		{name: "empty body", req: auth("POST", "/present", ``), wantStatus: 400},
+		{name: "a second JSON object after the first", req: auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"} {"fqdn":"_acme-challenge.example.test.","value":"`+v2+`"}`),
+			wantStatus: 400, wantBody: "more than one JSON object"},
+		{name: "garbage after the JSON", req: auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}garbage`),
+			wantStatus: 400, wantBody: "more than one JSON object"},
+		{name: "body over the limit", req: auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`","pad":"`+strings.Repeat("x", 64<<10)+`"}`),
+			wantStatus: 413, wantBody: "too large"},
+		{name: "control characters in the name", req: auth("POST", "/present", `{"fqdn":"_acme-challenge.ex\u001b[2Jample.test.","value":"`+v1+`"}`),
+			wantStatus: 400, wantBody: `"_acme-challenge.ex\x1b[2Jample.test." is not a DNS name`},
+		{name: "name with a leading dot", req: auth("POST", "/present", `{"fqdn":"._acme-challenge.example.test.","value":"`+v1+`"}`),
+			wantStatus: 400, wantBody: "starts with a dot"},
+		{name: "value not of DNS-01 shape", req: auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"v\n1"}`),
+			wantStatus: 400, wantBody: `TXT value "v\n1" is not a DNS-01 challenge value`},
 		{name: "value missing", req: auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test."}`), wantStatus: 400},
 		{name: "keyAuth missing", req: auth("POST", "/present", `{"domain":"example.test","token":"tok"}`), wantStatus: 400},
 		{name: "provider fails", req: auth("POST", "/present", `{"fqdn":"_acme-challenge.example.test.","value":"`+v1+`"}`),
@@ -235,6 +248,9 @@ func TestServeHandler(t *testing.T) {
 					}
 				}
 			}
+			if strings.ContainsAny(log.String(), "\x1b") || strings.Count(log.String(), "\n") > len(tt.setup)+1 {
+				t.Errorf("the log shows input raw: %q", log.String())
+			}
 			if !strings.Contains(log.String(), fmt.Sprintf("acme-dns-hook serve: %d ", tt.wantStatus)) {
 				t.Errorf("log lacks the request's line: %q", log.String())
 			}
@@ -276,4 +292,158 @@ func TestServeNeedsCredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startLimited runs the handler serve builds on a server and listener made
+// by newServer with l, as serve does, and returns its address.
+func startLimited(t *testing.T, l limits) (string, *mijnhosttest.Server, *syncBuffer, *limitListener) {
+	t.Helper()
+	stack, lines := startStack(t)
+	env := envFunc(lines)
+	spec, err := providers.Select("", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newSolver(spec, env, true, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &syncBuffer{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, lln := newServer(newHandler(s, serveUser, servePass, log, append(providers.Secrets(env), servePass)), ln, l)
+	go srv.Serve(lln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String(), stack, log, lln
+}
+
+// exchange sends raw on a new connection and returns everything the server
+// sends until it closes the connection. The deadline only keeps a broken
+// server from hanging the test; nothing is timed.
+func exchange(t *testing.T, addr, raw string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("no end of the answer to %q: %v (got %q)", raw, err, out)
+	}
+	return string(out)
+}
+
+// TestServeRefusesBeforeReadingTheBody announces large bodies and sends
+// none: an unauthenticated request, a wrong path or method and an
+// oversized one are answered and their connections closed at once, without
+// waiting for a body. A server that read the body first, or drained it
+// after the answer (as net/http does with up to 256 KiB), would not close
+// the connection.
+func TestServeRefusesBeforeReadingTheBody(t *testing.T) {
+	l := serveLimits
+	l.Read = time.Hour // the server must not wait for the body at all
+	addr, stack, log, _ := startLimited(t, l)
+	authz := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(serveUser+":"+servePass)) + "\r\n"
+	tests := []struct {
+		name, head, want string
+	}{
+		{"no credentials", "POST /present HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n", "HTTP/1.1 401"},
+		{"no credentials, small body announced", "POST /present HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", "HTTP/1.1 401"},
+		{"wrong method, small body announced", "PUT /present HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", "HTTP/1.1 405"},
+		{"wrong credentials", "POST /present HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Zm9vOmJhcg==\r\nContent-Length: 1000000\r\n\r\n", "HTTP/1.1 401"},
+		{"wrong path", "POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n", "HTTP/1.1 404"},
+		{"announced body over the limit", "POST /present HTTP/1.1\r\nHost: x\r\n" + authz + "Content-Length: 10000000\r\n\r\n", "HTTP/1.1 413"},
+	}
+	for _, tt := range tests {
+		if got := exchange(t, addr, tt.head); !strings.HasPrefix(got, tt.want) || !strings.Contains(got, "Connection: close") {
+			t.Errorf("%s: answer %q, want %s and the connection closed", tt.name, got, tt.want)
+		}
+	}
+	if n := len(stack.Requests()); n != 0 {
+		t.Errorf("refused requests reached the API: %v", stack.Requests())
+	}
+	if strings.Count(log.String(), "\n") != len(tests) {
+		t.Errorf("want one log line per request:\n%s", log.String())
+	}
+}
+
+// TestServeDropsStalledClients stalls in each place a client can, with the
+// server's timeouts short: the server closes each connection by itself,
+// and a half-sent body changes nothing.
+func TestServeDropsStalledClients(t *testing.T) {
+	l := serveLimits
+	l.ReadHeader, l.Read, l.Idle = 50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
+	addr, stack, _, _ := startLimited(t, l)
+	authz := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(serveUser+":"+servePass)) + "\r\n"
+	// Headers never finished: closed without an answer.
+	if got := exchange(t, addr, "POST /present HTTP/1.1\r\nHost: x\r\n"); got != "" && !strings.HasPrefix(got, "HTTP/1.1 408") {
+		t.Errorf("stalled headers: answer %q", got)
+	}
+	// Body announced and never sent: no 200, connection closed.
+	if got := exchange(t, addr, "POST /present HTTP/1.1\r\nHost: x\r\n"+authz+"Content-Length: 100\r\n\r\n{\"fqdn\""); strings.HasPrefix(got, "HTTP/1.1 200") {
+		t.Errorf("stalled body: answer %q", got)
+	}
+	// A finished exchange kept alive: closed once idle.
+	if got := exchange(t, addr, "POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"); !strings.HasPrefix(got, "HTTP/1.1 404") {
+		t.Errorf("idle connection: answer %q", got)
+	}
+	for _, e := range []string{mijnhosttest.EndpointPutRecords, mijnhosttest.EndpointPatchRecord} {
+		if n := stack.Count(e); n != 0 {
+			t.Errorf("a stalled request changed the zone: %d × %s", n, e)
+		}
+	}
+}
+
+// TestServeLimitsConnections fills the connection cap and dials once more:
+// the listener waits for a free slot (it says so) instead of accepting,
+// and accepts once a connection closes.
+func TestServeLimitsConnections(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inner.Close()
+	ln := newLimitListener(inner, 2)
+	waiting := make(chan struct{}, 1)
+	ln.waiting = func() { waiting <- struct{}{} }
+	var held []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	for range 2 {
+		c, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- c
+	}()
+	select {
+	case <-waiting:
+	case c := <-accepted:
+		c.Close()
+		t.Fatal("a third connection was accepted while two were open")
+	}
+	held[0].Close()
+	c := <-accepted
+	c.Close()
+	held[1].Close()
 }
