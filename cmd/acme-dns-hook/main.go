@@ -20,6 +20,7 @@ import (
 	"github.com/libdns/libdns"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/filelock"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/mysslscan"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/propagation"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/redact"
@@ -65,9 +66,10 @@ Common settings:
 Every setting can also be read from a file named by NAME_FILE.
 `
 
-// dehydratedHooks are the hook names dehydrated calls that need no action.
+// dehydratedHooks are the hook names dehydrated calls that need no action
+// (deploy_cert asks MySSL for a scan, see myssl.go).
 var dehydratedHooks = []string{
-	"deploy_cert", "deploy_ocsp", "unchanged_cert", "invalid_challenge", "request_failure",
+	"deploy_ocsp", "unchanged_cert", "invalid_challenge", "request_failure",
 	"generate_csr", "startup_hook", "exit_hook", "sync_cert",
 }
 
@@ -99,7 +101,7 @@ func run(ctx context.Context, args []string, env settings.Env, stdout, stderr io
 	if err == nil {
 		return 0
 	}
-	secrets := append(providers.Secrets(env), serveSecrets(env)...)
+	secrets := append(append(providers.Secrets(env), serveSecrets(env)...), mysslscan.Secrets(env)...)
 	msg := strings.ReplaceAll(redact.String(err.Error(), secrets...), "\n", "; ")
 	fmt.Fprintln(stderr, "acme-dns-hook: "+msg)
 	var f failure
@@ -115,6 +117,7 @@ func dispatch(ctx context.Context, args []string, env settings.Env, stdout, stde
 		switch a := args[0]; {
 		case a == "-h" || a == "--help" || a == "help":
 			fmt.Fprintf(stdout, usage, strings.Join(providers.Names(), ", "), providers.Help(), filelock.DefaultDir())
+			fmt.Fprint(stdout, mysslHelp())
 			return nil
 		case a == "--version" || a == "-version":
 			fmt.Fprintln(stdout, "acme-dns-hook", version.Version)
@@ -140,6 +143,12 @@ func dispatch(ctx context.Context, args []string, env settings.Env, stdout, stde
 		}
 	}
 	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "myssl": // not a DNS provider: no provider is selected
+		return mysslCommand(ctx, rest, env, stdout, stderr)
+	case "deploy_cert":
+		return mysslDeployCert(ctx, rest, env, stdout, stderr)
+	}
 	if slices.Contains(dehydratedHooks, cmd) || strings.HasPrefix(cmd, "this_hookscript_is_broken") {
 		return nil
 	}
