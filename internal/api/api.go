@@ -254,6 +254,9 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 				return nil, e
 			}
 			e.Message, e.err = transportMessage(err), err
+			if errors.Is(err, context.DeadlineExceeded) {
+				e.Message = fmt.Sprintf("request timed out: no answer within %s", c.timeout())
+			}
 			transient = idempotent
 		} else {
 			e.Status = resp.Status
@@ -273,7 +276,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		if !transient || try >= retry.Attempts {
 			return nil, e
 		}
-		if wait > retry.MaxDelay || time.Since(start)+wait > retry.MaxTotal {
+		if wait > 0 && (wait > retry.MaxDelay || time.Since(start)+wait > retry.MaxTotal) {
 			// Retrying sooner than the server asked would only be refused again.
 			e.Message += fmt.Sprintf(" (server asks to retry after %s, beyond the retry budget)", wait.Round(time.Second))
 			return nil, e
@@ -282,6 +285,9 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			wait = backoff(retry, try)
 		}
 		if time.Since(start)+wait > retry.MaxTotal {
+			// Said only when it is what stopped the tries: an API that hangs
+			// is reported as timing out, not as asking for a pause.
+			e.Message += fmt.Sprintf(" (no further try: the retry budget of %s is spent)", retry.MaxTotal)
 			return nil, e
 		}
 		c.log(ctx, "retrying", "method", req.Method, "path", req.Path, "try", try, "wait", wait, "error", e.Error())
@@ -296,11 +302,16 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	}
 }
 
-func (c *Client) once(ctx context.Context, method, target, ctype string, body []byte) (*Response, error) {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
+// timeout is the bound of one try.
+func (c *Client) timeout() time.Duration {
+	if c.Timeout <= 0 {
+		return 30 * time.Second
 	}
+	return c.Timeout
+}
+
+func (c *Client) once(ctx context.Context, method, target, ctype string, body []byte) (*Response, error) {
+	timeout := c.timeout()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var rd io.Reader
