@@ -70,7 +70,7 @@ func clientEnv(t *testing.T, hookEnv []string) []string {
 		k, _, _ := strings.Cut(kv, "=")
 		drop := strings.HasSuffix(strings.ToLower(k), "_proxy") || k == "HOME" || strings.HasPrefix(k, "XDG_") ||
 			k == "REQUESTS_CA_BUNDLE" || k == "CURL_CA_BUNDLE" || k == "SSL_CERT_FILE" || k == "SSL_CERT_DIR"
-		for _, p := range []string{"ACME_HOOK_", "MIJNHOST_", "REALTIMEREGISTER_", "HOSTUP_", "XYNTA_", "EXEC_", "HTTPREQ_", "LEGO_", "CERTBOT_"} {
+		for _, p := range []string{"ACME_HOOK_", "MIJNHOST_", "REALTIMEREGISTER_", "HOSTUP_", "XYNTA_", "EXEC_", "HTTPREQ_", "LEGO_", "CERTBOT_", "MYSSL_", "RENEWED_"} {
 			drop = drop || strings.HasPrefix(k, p)
 		}
 		if !drop {
