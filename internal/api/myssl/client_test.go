@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/myssl/myssltest"
 )
 
@@ -433,6 +434,38 @@ func TestConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestKeyNeverShownByTheFake has the fake repeat the key in every form in
+// its error bodies: no error of the client shows any form of it.
+func TestKeyNeverShownByTheFake(t *testing.T) {
+	f, c := newFake(t)
+	f.SetEcho(apitest.EchoAll)
+	f.SetScanStatus(false)
+	ctx := context.Background()
+	var texts []string
+	if _, err := c.GetScan(ctx, "12345"); err != nil { // 404
+		texts = append(texts, err.Error())
+	}
+	f.FailNext(1, myssltest.FaultForbidden)
+	if _, err := c.StartScan(ctx, ScanRequest{Hostname: "example.com"}); err != nil {
+		var e *Error
+		errors.As(err, &e)
+		texts = append(texts, err.Error(), e.Message)
+	}
+	f.RevokeKey(key)
+	if _, err := c.ListDomains(ctx, DomainQuery{}); err != nil {
+		texts = append(texts, err.Error())
+	}
+	if len(texts) != 4 || !strings.Contains(strings.Join(texts, "\n"), "received") {
+		t.Fatalf("the fake did not echo: %q", texts)
+	}
+	for _, text := range texts {
+		// The prefix every key starts with is public (and named in hints).
+		if leaks := apitest.Leaks(text, strings.TrimPrefix(key, KeyPrefix)); len(leaks) > 0 {
+			t.Errorf("%s\nshows the key: %v", text, leaks)
+		}
+	}
 }
 
 // TestKeyNeverShown has a server repeat the key in its error bodies, as a

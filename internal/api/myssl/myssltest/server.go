@@ -185,7 +185,7 @@ type Server struct {
 	URL string
 
 	// Controls gives the fake Close, Requests, Count, ResetCounts,
-	// SetLatency and FailNext (see apitest.Server), keyed by the Endpoint*
+	// SetLatency, FailNext and SetEcho (see apitest.Server), keyed by the Endpoint*
 	// constants and taking the Fault constants; StatusCounter counts the
 	// answers by HTTP status.
 	apitest.Controls[Fault]
@@ -210,6 +210,7 @@ type Server struct {
 	autoFinish   int
 	maxRunning   int
 	changed      chan struct{} // closed and replaced on every accepted scan
+	echo         string        // the request's credentials, as SetEcho repeats them in error messages
 }
 
 // NewServer starts a fake on a loopback address with no keys, no monitored
@@ -419,8 +420,10 @@ func (s *Server) answer(w http.ResponseWriter, code int, body any) {
 	apitest.WriteJSON(w, code, "application/json", body)
 }
 
+// fail writes MySSL's error body; under SetEcho, its message repeats the
+// request's credentials, as a careless API would. Called with mu held.
 func (s *Server) fail(w http.ResponseWriter, code int, e, msg string) {
-	s.answer(w, code, errorBody{e, msg})
+	s.answer(w, code, errorBody{e, msg + s.echo})
 }
 
 // limitHeaders sets the rate-limit headers [CONFIRMED-DOC: every answer
@@ -475,6 +478,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.echo = s.api.EchoText(r)
 	now := s.clock()
 	key, keyOK := s.authenticate(r)
 	s.prune(key, now)
