@@ -99,7 +99,12 @@ type Request struct {
 	Path   string     // joined to BaseURL; escape path segments with url.PathEscape
 	Query  url.Values // optional
 	JSON   any        // encoded as the JSON body when non-nil
-	Form   url.Values // encoded as a form body when non-nil
+	// RawJSON, when non-nil, is sent as is as the JSON body: json.Marshal
+	// would compact and HTML-escape json.RawMessage values, changing the
+	// bytes of records that must go back exactly as they were read (see
+	// [ObjectWithArray]).
+	RawJSON []byte
+	Form    url.Values // encoded as a form body when non-nil
 	// Idempotent says a retry after a transport error cannot apply the
 	// change twice. GET, PUT and DELETE are idempotent by definition; set it
 	// for a POST that replaces whole state.
@@ -382,6 +387,11 @@ func (c *Client) log(ctx context.Context, msg string, args ...any) {
 
 func encodeBody(req Request) ([]byte, string, error) {
 	switch {
+	case req.RawJSON != nil:
+		if !json.Valid(req.RawJSON) {
+			return nil, "", errors.New("encoding request body: not valid JSON")
+		}
+		return req.RawJSON, "application/json", nil
 	case req.JSON != nil:
 		b, err := json.Marshal(req.JSON)
 		if err != nil {
@@ -392,6 +402,28 @@ func encodeBody(req Request) ([]byte, string, error) {
 		return []byte(req.Form.Encode()), "application/x-www-form-urlencoded", nil
 	}
 	return nil, "", nil
+}
+
+// ObjectWithArray returns the JSON object {"key":[e0,e1,…]} with each
+// element written exactly as given (no compaction, no escaping), for
+// [Request.RawJSON]. Every element must be valid JSON.
+func ObjectWithArray(key string, elems []json.RawMessage) ([]byte, error) {
+	k, _ := json.Marshal(key)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	b.Write(k)
+	b.WriteString(":[")
+	for i, e := range elems {
+		if !json.Valid(e) {
+			return nil, fmt.Errorf("element %d is not valid JSON", i)
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(e)
+	}
+	b.WriteString("]}")
+	return b.Bytes(), nil
 }
 
 // transportMessage shortens a *url.Error to its cause: the URL is already in

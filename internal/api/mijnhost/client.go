@@ -179,13 +179,11 @@ func (c *Client) Records(ctx context.Context, domain string) ([]RawRecord, error
 // (PUT /domains/{domain}/dns). Every element is sent as is, so records read
 // with Records go back byte for byte.
 func (c *Client) ReplaceRecords(ctx context.Context, domain string, records []json.RawMessage) error {
-	if records == nil {
-		records = []json.RawMessage{}
+	body, err := api.ObjectWithArray("records", records)
+	if err != nil {
+		return fmt.Errorf("PUT %s: %w", dnsPath(domain), err)
 	}
-	body := struct {
-		Records []json.RawMessage `json:"records"`
-	}{records}
-	return c.do(ctx, api.Request{Method: http.MethodPut, Path: dnsPath(domain), JSON: body}, nil)
+	return c.do(ctx, api.Request{Method: http.MethodPut, Path: dnsPath(domain), RawJSON: body}, nil)
 }
 
 // PatchRecord adds or updates one record keyed on (type, name)

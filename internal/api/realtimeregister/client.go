@@ -551,15 +551,13 @@ func (c *Client) Zone(ctx context.Context, id int64) (*Zone, error) {
 // the zone's DefaultRecords. A DnsConfigurationException comes back as an
 // *Error whose text names each offending record.
 func (c *Client) UpdateZone(ctx context.Context, id int64, records []json.RawMessage) error {
-	if records == nil {
-		records = []json.RawMessage{}
+	body, err := api.ObjectWithArray("records", records)
+	if err != nil {
+		return fmt.Errorf("POST %s/update: %w", zonePath(id), err)
 	}
-	body := struct {
-		Records []json.RawMessage `json:"records"`
-	}{records}
 	// The update replaces the whole set: repeating it cannot apply twice.
 	// The answer is 200 with an empty or ignorable body.
-	_, err := c.do(ctx, api.Request{Method: http.MethodPost, Path: zonePath(id) + "/update", JSON: body, Idempotent: true}, records)
+	_, err = c.do(ctx, api.Request{Method: http.MethodPost, Path: zonePath(id) + "/update", RawJSON: body, Idempotent: true}, records)
 	return err
 }
 

@@ -4,8 +4,6 @@ import (
 	"time"
 
 	"github.com/libdns/libdns"
-
-	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 // SeedKey is the API key a [Seeded] fake accepts.
@@ -35,7 +33,19 @@ func (s *Server) Settings() map[string]string {
 
 // Snapshot returns each record of zone as the API serves it, in API order:
 // equal snapshots mean nothing changed.
-func (s *Server) Snapshot(zone string) []string { return apitest.JSONLines(s.Records(zone)) }
+func (s *Server) Snapshot(zone string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.domains[canonicalDomain(zone)]
+	if !ok {
+		return nil
+	}
+	out := make([]string, len(d.raws))
+	for i, r := range d.raws {
+		out[i] = string(r)
+	}
+	return out
+}
 
 // FailServerErrors makes the next n requests answer with the provider's
 // HTTP 500 error (FaultServerError), a fault every client must ride out by

@@ -145,6 +145,23 @@ type domain struct {
 	id      int
 	name    string // lower case, no trailing dot
 	records []Record
+	// raws holds each record's JSON as the fake serves it: the bytes a PUT
+	// sent, when storing changed nothing of the record, else the fake's own
+	// encoding (apitest.HouseStyle). The API's answers hold these bytes.
+	raws []json.RawMessage
+}
+
+// set stores recs, with raws[i] (if not nil) the bytes record i came in.
+func (d *domain) set(recs []Record, raws []json.RawMessage) {
+	d.records = recs
+	d.raws = make([]json.RawMessage, len(recs))
+	for i, r := range recs {
+		if raws != nil && raws[i] != nil {
+			d.raws[i] = raws[i]
+		} else {
+			d.raws[i] = apitest.HouseStyle(r)
+		}
+	}
 }
 
 // Server is a running fake of the mijn.host API. All methods are safe for
@@ -219,10 +236,12 @@ func (s *Server) AddDomain(domainName string, records ...Record) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if d, ok := s.domains[name]; ok {
-		d.records = recs
+		d.set(recs, nil)
 		return
 	}
-	s.domains[name] = &domain{id: s.nextID, name: name, records: recs}
+	d := &domain{id: s.nextID, name: name}
+	d.set(recs, nil)
+	s.domains[name] = d
 	s.nextID++
 }
 
@@ -250,7 +269,7 @@ func (s *Server) SetRecords(domainName string, records ...Record) {
 	if !ok {
 		panic(fmt.Sprintf("mijnhosttest: SetRecords: domain %q not added", domainName))
 	}
-	d.records = recs
+	d.set(recs, nil)
 }
 
 // Zones returns a snapshot of every domain, keyed by its dotted name
@@ -504,12 +523,17 @@ func (s *Server) getRecords(w http.ResponseWriter, pathDomain string) *apiError 
 		return err
 	}
 	name := d.name
-	recs := append(make([]Record, 0, len(d.records)), d.records...)
+	raws := slices.Clone(d.raws)
 	s.mu.Unlock()
-	s.writeOK(w, descOK, struct {
-		Domain  string   `json:"domain"`
-		Records []Record `json:"records"`
-	}{name, recs})
+	// The records go out as stored, byte for byte.
+	apitest.WriteJSONWithArray(w, http.StatusOK, "application/json", struct {
+		Status      int    `json:"status"`
+		Description string `json:"status_description"`
+		Data        any    `json:"data"`
+	}{http.StatusOK, descOK, struct {
+		Domain  string          `json:"domain"`
+		Records json.RawMessage `json:"records"`
+	}{name, nil}}, "records", raws)
 	return nil
 }
 
@@ -529,15 +553,22 @@ func (s *Server) putRecords(w http.ResponseWriter, r *http.Request, pathDomain s
 		return badRequest("records must be an array of records")
 	}
 	recs := make([]Record, 0, len(raws))
+	kept := make([]json.RawMessage, len(raws))
 	for i, raw := range raws {
 		rec, err := parseRecord(raw, d.name)
 		if err != nil {
 			return badRequest("record %d: %s", i, err.desc)
 		}
 		recs = append(recs, rec)
+		// Kept byte for byte unless storing changed it (a relative name
+		// stored as a dotted FQDN).
+		var sent Record
+		if json.Unmarshal(raw, &sent) == nil && sent == rec {
+			kept[i] = slices.Clone(raw)
+		}
 	}
 
-	if err := s.replace(pathDomain, recs); err != nil {
+	if err := s.replace(pathDomain, recs, kept); err != nil {
 		return err
 	}
 	s.writeOK(w, descUpdated, nil)
@@ -545,7 +576,7 @@ func (s *Server) putRecords(w http.ResponseWriter, r *http.Request, pathDomain s
 }
 
 // replace stores recs as the whole record set of the domain, atomically.
-func (s *Server) replace(pathDomain string, recs []Record) *apiError {
+func (s *Server) replace(pathDomain string, recs []Record, raws []json.RawMessage) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// [UNKNOWN] strict: a third party claims the API refuses an empty set.
@@ -569,7 +600,7 @@ func (s *Server) replace(pathDomain string, recs []Record) *apiError {
 	if err != nil {
 		return err
 	}
-	d.records = recs
+	d.set(recs, raws)
 	return nil
 }
 
@@ -625,8 +656,10 @@ func (s *Server) upsert(pathDomain string, rec Record) *apiError {
 	if idx >= 0 {
 		d.records[idx].Value = rec.Value
 		d.records[idx].TTL = rec.TTL
+		d.raws[idx] = apitest.HouseStyle(d.records[idx])
 	} else {
 		d.records = append(d.records, rec)
+		d.raws = append(d.raws, apitest.HouseStyle(rec))
 	}
 	return nil
 }

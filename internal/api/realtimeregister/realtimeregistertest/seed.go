@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/libdns/libdns"
-
-	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 // The credentials a [Seeded] fake accepts: an API key, and a user for tests
@@ -97,7 +95,18 @@ func (s *Server) Settings() map[string]string {
 // the API returns for it (every field), in API order: equal snapshots mean
 // nothing changed.
 func (s *Server) Snapshot(zone string) []string {
-	return apitest.JSONLines(s.Records(s.ZoneID(zone, "")))
+	id := s.ZoneID(zone, "")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z, ok := s.zones[id]
+	if !ok {
+		return nil
+	}
+	out := make([]string, len(z.raws))
+	for i, r := range z.raws {
+		out[i] = string(r)
+	}
+	return out
 }
 
 // FailServerErrors makes the next n requests answer with the provider's

@@ -44,6 +44,7 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -206,6 +207,24 @@ type zone struct {
 	created time.Time
 	updated time.Time
 	serial  int
+	// raws holds each record's JSON as the fake serves it: the bytes an
+	// update sent, when storing changed nothing of the record, else the
+	// fake's own encoding (apitest.HouseStyle).
+	raws []json.RawMessage
+}
+
+// setRecords stores recs, with raws[i] (if not nil) the bytes record i came
+// in. Callers hold s.mu.
+func (z *zone) setRecords(recs []Record, raws []json.RawMessage) {
+	z.Records = recs
+	z.raws = make([]json.RawMessage, len(recs))
+	for i, r := range recs {
+		if raws != nil && raws[i] != nil {
+			z.raws[i] = raws[i]
+		} else {
+			z.raws[i] = apitest.HouseStyle(r)
+		}
+	}
 }
 
 type domain struct {
@@ -360,8 +379,8 @@ func (s *Server) insertZone(z Zone) *zone {
 	if len(z.NS) == 0 {
 		z.NS = slices.Clone(DefaultNS)
 	}
-	z.Records = s.withTTL(slices.Clone(z.Records), z.TTL)
 	zn := &zone{Zone: z, id: s.nextID, created: s.now().UTC(), serial: 1}
+	zn.setRecords(s.withTTL(slices.Clone(z.Records), z.TTL), nil)
 	s.nextID++
 	s.zones[zn.id] = zn
 	return zn
@@ -436,7 +455,7 @@ func (s *Server) SetRecords(id int64, records ...Record) {
 	if !ok {
 		panic(fmt.Sprintf("realtimeregistertest: SetRecords: no zone %d", id))
 	}
-	z.Records = s.withTTL(cloneRecords(records), z.TTL)
+	z.setRecords(s.withTTL(cloneRecords(records), z.TTL), nil)
 }
 
 func cloneRecords(recs []Record) []Record {
@@ -970,14 +989,18 @@ func (s *Server) getZone(w http.ResponseWriter, id int64) *problem {
 	s.mu.Lock()
 	z, ok := s.zones[id]
 	var v zoneJSON
+	var raws []json.RawMessage
 	if ok {
 		v = z.view()
+		raws = slices.Clone(z.raws)
 	}
 	s.mu.Unlock()
 	if !ok {
 		return &problem{status: http.StatusNotFound}
 	}
-	apitest.WriteJSON(w, http.StatusOK, "application/json", v)
+	// The records go out as stored, byte for byte.
+	v.Records = nil
+	apitest.WriteJSONWithArray(w, http.StatusOK, "application/json", v, "records", raws)
 	return nil
 }
 
@@ -1501,7 +1524,16 @@ func (s *Server) applySettings(z *zone, st *settings) *problem {
 		json.Unmarshal(raw, &z.DNSSEC)
 	}
 	if st.hasRecs {
-		z.Records = recs
+		// Kept byte for byte unless storing changed the record (a TTL
+		// filled in from the zone).
+		kept := make([]json.RawMessage, len(recs))
+		for i, raw := range st.records {
+			var sent Record
+			if json.Unmarshal(raw, &sent) == nil && reflect.DeepEqual(sent, recs[i]) {
+				kept[i] = slices.Clone(raw)
+			}
+		}
+		z.setRecords(recs, kept)
 	}
 	z.updated = s.now().UTC()
 	z.serial++

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/libdns/libdns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 // The credentials a [Seeded] fake accepts.
@@ -21,7 +23,7 @@ func Seeded(zone string, seed []libdns.RR, extra []string) (*Server, error) {
 	s.AddCredentials(SeedUID, SeedHash)
 	recs := make([]json.RawMessage, len(seed))
 	for i, rr := range seed {
-		recs[i] = Record{Name: rr.Name, Type: rr.Type, Value: rr.Data, TTL: int(rr.TTL / time.Second)}.JSON()
+		recs[i] = apitest.HouseStyle(Record{Name: rr.Name, Type: rr.Type, Value: rr.Data, TTL: int(rr.TTL / time.Second)})
 	}
 	s.AddDomain(zone, recs...)
 	for _, z := range extra {

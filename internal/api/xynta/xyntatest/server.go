@@ -339,6 +339,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if zr, ok := results.([]zoneResult); ok && len(zr) == 1 {
+		// The records go out as stored, byte for byte.
+		raws := zr[0].DNSZone.Records
+		zr[0].DNSZone.Records = nil
+		writeJSONWith(w, http.StatusOK, envelope{StatusSuccess, zr, ""}, raws)
+		return
+	}
 	writeJSON(w, http.StatusOK, envelope{StatusSuccess, results, ""})
 }
 
@@ -614,9 +621,7 @@ func validate(records []json.RawMessage, allowed map[string]bool) ([]json.RawMes
 			return nil, fmt.Sprintf("record %d duplicates %s %s %q", i, r.Name, r.Type, r.Value)
 		}
 		seen[k] = true
-		var b bytes.Buffer
-		json.Compact(&b, raw)
-		out = append(out, b.Bytes())
+		out = append(out, slices.Clone(raw)) // stored as sent, byte for byte
 	}
 	return out, ""
 }
@@ -687,18 +692,27 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	writeJSON(w, e.code, envelope{e.status, []any{}, e.msg})
 }
 
-// writeJSON sends {"0": env} without HTML escaping, so stored records go out
-// byte for byte as stored.
+// writeJSON sends {"0": env} without HTML escaping.
 func writeJSON(w http.ResponseWriter, code int, env envelope) {
+	writeJSONWith(w, code, env, nil)
+}
+
+// writeJSONWith is writeJSON with the field "records":null in env replaced
+// by records, each exactly as stored (nil: no replacement).
+func writeJSONWith(w http.ResponseWriter, code int, env envelope, records []json.RawMessage) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(map[string]envelope{"0": env}); err != nil {
 		panic(err) // only fake-internal types are encoded
 	}
+	out := b.Bytes()
+	if records != nil {
+		out = apitest.SpliceArray(bytes.TrimSpace(out), "records", records)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	w.Write(b.Bytes())
+	w.Write(out)
 }
 
 // canonical lower-cases a domain and strips one trailing dot.
