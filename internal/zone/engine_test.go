@@ -387,26 +387,65 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 	}
 }
 
+// ctxGated is a whole-zone account whose Reads each wait for release, and
+// give up as soon as their context ends, as a real client does.
+type ctxGated struct {
+	whole
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *ctxGated) Read(ctx context.Context, zone string) ([]Record, error) {
+	g.entered <- struct{}{}
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.whole.Read(ctx, zone)
+}
+
+// TestCancelledWaiterLeavesOthersAlone puts two appends in one batch (the
+// second queues while the first holds up the zone lock), cancels the first
+// while the batch reads the zone, and only then lets the read go on: the
+// batch must go on for the second, whose record lands.
 func TestCancelledWaiterLeavesOthersAlone(t *testing.T) {
 	m := newMemory(t.Name(), map[string][]Record{testZone: baseRecords()})
-	m.delay = 20 * time.Millisecond
-	e, _ := New(whole{m}, Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var errA, errB error
-	wg.Go(func() { _, errA = e.AppendRecords(ctx, testZone, []libdns.Record{txt("a", "1")}) })
-	wg.Go(func() { _, errB = e.AppendRecords(context.Background(), testZone, []libdns.Record{txt("b", "2")}) })
-	time.Sleep(5 * time.Millisecond)
-	cancel()
-	wg.Wait()
-	if !errors.Is(errA, context.Canceled) {
-		t.Errorf("cancelled append: err = %v, want context.Canceled", errA)
+	g := &ctxGated{whole: whole{m}, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	locking, unlock := make(chan struct{}, 1), make(chan struct{})
+	e, _ := New(g, Options{Lock: func(ctx context.Context, key string) (func(), error) {
+		locking <- struct{}{}
+		<-unlock
+		return func() {}, nil
+	}})
+	queued := make(chan struct{}, 2)
+	e.queued = func(*op) { queued <- struct{}{} }
+	ctxA, cancelA := context.WithCancel(context.Background())
+	defer cancelA()
+	errA, errB := make(chan error, 1), make(chan error, 1)
+	go func() { _, err := e.AppendRecords(ctxA, testZone, []libdns.Record{txt("a", "1")}); errA <- err }()
+	<-queued
+	<-locking // a's batch waits for the zone lock
+	go func() {
+		_, err := e.AppendRecords(context.Background(), testZone, []libdns.Record{txt("b", "2")})
+		errB <- err
+	}()
+	<-queued // b waits in the queue and joins a's batch once it has the lock
+	close(unlock)
+	<-g.entered // the batch of a and b reads the zone
+	cancelA()
+	if err := <-errA; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled append: err = %v, want context.Canceled", err)
 	}
-	if errB != nil {
-		t.Fatalf("other append failed: %v", errB)
+	close(g.release)
+	if err := <-errB; err != nil {
+		t.Fatalf("the other append failed: %v", err)
 	}
 	if !slices.ContainsFunc(m.snapshot(testZone), func(r Record) bool { return r.RR.Data == "2" }) {
 		t.Errorf("the other append did not land")
+	}
+	if m.count("read") != 1 {
+		t.Errorf("%d reads: a and b were not one batch", m.count("read"))
 	}
 }
 
