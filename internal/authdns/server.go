@@ -50,6 +50,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	serials map[string]serialState // synthesised SOA serial per zone apex
+	frozen  map[string][]libdns.RR // see Freeze; nil when live
+	onQuery func(q dns.Question, answer *dns.Msg)
 }
 
 type serialState struct {
@@ -176,6 +178,12 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	m.Truncate(size)
 	_ = w.WriteMsg(m)
+	s.mu.Lock()
+	hook := s.onQuery
+	s.mu.Unlock()
+	if hook != nil && len(req.Question) == 1 {
+		hook(req.Question[0], m)
+	}
 }
 
 // resolve fills m with the answer to q, following CNAMEs through the served
@@ -256,6 +264,15 @@ type zone struct {
 
 func (s *Server) snapshot() *snapshot {
 	snap := &snapshot{s: s, raw: map[string][]libdns.RR{}, zones: map[string]*zone{}}
+	s.mu.Lock()
+	frozen := s.frozen
+	s.mu.Unlock()
+	if frozen != nil {
+		for apex, recs := range frozen {
+			snap.raw[apex] = slices.Clone(recs)
+		}
+		return snap
+	}
 	for _, src := range s.sources {
 		if src == nil {
 			continue
