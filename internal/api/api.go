@@ -91,6 +91,9 @@ type Client struct {
 	RetryAfter func(h http.Header, now time.Time) time.Duration
 	// Logger receives one debug line per try; nil means none.
 	Logger *slog.Logger
+	// Wait waits d before a retry and returns early with ctx's error; nil
+	// means a timer. Tests set it to see the waits without sleeping.
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 // Request is one API call.
@@ -296,14 +299,25 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			return nil, e
 		}
 		c.log(ctx, "retrying", "method", req.Method, "path", req.Path, "try", try, "wait", wait, "error", e.Error())
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			e.Message, e.err = e.Message+" (then "+ctx.Err().Error()+" while waiting to retry)", ctx.Err()
+		if err := c.wait(ctx, wait); err != nil {
+			e.Message, e.err = e.Message+" (then "+err.Error()+" while waiting to retry)", err
 			return nil, e
-		case <-t.C:
 		}
+	}
+}
+
+// wait waits d, or until ctx ends.
+func (c *Client) wait(ctx context.Context, d time.Duration) error {
+	if c.Wait != nil {
+		return c.Wait(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

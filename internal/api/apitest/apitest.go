@@ -108,6 +108,9 @@ type Server[F any] struct {
 	latency  time.Duration
 	faults   []faultRun[F]
 	echo     Echo
+	// timer starts the latency wait; nil means a real timer (replaced in
+	// this package's tests, see export_test.go).
+	timer func(d time.Duration) (<-chan time.Time, func() bool)
 }
 
 type faultRun[F any] struct {
@@ -169,13 +172,20 @@ func (s *Server[F]) Receive(r *http.Request, endpoint string) F {
 	s.mu.Lock()
 	s.requests[endpoint]++
 	latency := s.latency
+	timer := s.timer
 	s.mu.Unlock()
 
 	if latency > 0 {
-		t := time.NewTimer(latency)
-		defer t.Stop()
+		if timer == nil {
+			timer = func(d time.Duration) (<-chan time.Time, func() bool) {
+				t := time.NewTimer(d)
+				return t.C, t.Stop
+			}
+		}
+		fired, stop := timer(latency)
+		defer stop()
 		select {
-		case <-t.C:
+		case <-fired:
 		case <-r.Context().Done():
 			panic(http.ErrAbortHandler) // nobody reads an answer
 		case <-s.closed:

@@ -193,6 +193,8 @@ type Options struct {
 	HTTPClient *http.Client // default http.DefaultClient
 	Retry      api.Retry    // zero value: DefaultRetry
 	Logger     *slog.Logger
+	// Wait replaces the timer between tries (see api.Client.Wait).
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 // New returns a client for apiKey. It fails only on an empty key or an
@@ -223,6 +225,7 @@ func New(apiKey string, opts Options) (*Client, error) {
 			Message:    message,
 			RetryIf:    transient,
 			Logger:     opts.Logger,
+			Wait:       opts.Wait,
 		},
 		tries: max(retry.Attempts, 2),
 	}, nil

@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -386,18 +387,37 @@ func TestAuthErrors(t *testing.T) {
 }
 
 func TestRateLimitHonoured(t *testing.T) {
-	c, fake := fakeClient(t)
+	fake := hostuptest.NewServer()
+	t.Cleanup(fake.Close)
+	fake.AddZone("example.com")
+	fake.AddKey(key)
+	// The fake's clock moves only when the client waits: each wait is
+	// counted, and nothing sleeps.
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	fake.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	var waits []time.Duration
+	c, err := New(key, Options{BaseURL: fake.URL, Retry: api.Retry{Attempts: 4, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second, MaxTotal: time.Hour},
+		Wait: func(_ context.Context, d time.Duration) error {
+			mu.Lock()
+			defer mu.Unlock()
+			waits, now = append(waits, d), now.Add(d)
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	fake.SetRateLimit(2, 700*time.Millisecond)
 	ctx := context.Background()
-	start := time.Now()
 	for i := range 5 {
 		if _, err := c.Zones(ctx); err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
-	// 5 calls at 2 per window need three windows: at least two waits for a reset.
-	if d := time.Since(start); d < 1200*time.Millisecond {
-		t.Errorf("5 calls took %v: the rate limit was not waited out", d)
+	// 5 calls at 2 per window need three windows: two waits, each until the
+	// window resets (Retry-After: 1 s, at least the 700 ms left).
+	if len(waits) != 2 || waits[0] < 700*time.Millisecond || waits[1] < 700*time.Millisecond {
+		t.Errorf("waits %v, want two until the window resets", waits)
 	}
 	if n := fake.CountStatus(http.StatusTooManyRequests); n < 2 || n > 4 {
 		t.Errorf("%d answers were 429, want 2 to 4 (one per reset, no hammering)", n)

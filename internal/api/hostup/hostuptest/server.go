@@ -438,6 +438,15 @@ func (s *Server) SetQuoteTXT(on bool) {
 	s.quoteTXT = on
 }
 
+// SetClock makes the fake read the time from now (its rate-limit windows,
+// record activation, problem timestamps) instead of the system clock, so a
+// test can move time on instead of waiting.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
 // SetNumericIDs makes records created or seeded from now on get integer ids,
 // sent as JSON numbers (the legacy API's form, which the docs say may still
 // appear); default off: "drr_…" strings.
