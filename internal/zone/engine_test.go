@@ -241,10 +241,11 @@ func TestConcurrentAppendsCoalesce(t *testing.T) {
 		}
 		reads := m.count("read")
 		t.Logf("%d appends: %d reads, %d writes, %d creates", n, reads, m.count("write"), m.count("create"))
-		if reads > n/5 {
+		// README: a handful of writes, the tests fail above 5.
+		if reads > 5 {
 			t.Errorf("%d reads for %d concurrent appends: not coalesced", reads, n)
 		}
-		if w := m.count("write"); w > n/5 {
+		if w := m.count("write"); w > 5 {
 			t.Errorf("%d writes for %d concurrent appends: not coalesced", w, n)
 		}
 	})

@@ -283,7 +283,7 @@ func TestConcurrentAppendsOneZone(t *testing.T) {
 	if c := fake.Count(hostuptest.EndpointCreateRecord); c != n {
 		t.Errorf("%d creates for %d records", c, n)
 	}
-	if reads > n/5 {
+	if reads > 5 { // README: a handful, the tests fail above 5
 		t.Errorf("%d reads for %d appends: not coalesced", reads, n)
 	}
 	// And 50 concurrent deletes leave the zone as it was.

@@ -236,7 +236,7 @@ func TestConcurrentAppendsOneZone(t *testing.T) {
 	}
 	edits := fake.Count(xyntatest.EndpointEditZone)
 	t.Logf("%d concurrent appends: %d writes, %d reads", n, edits, fake.Count(xyntatest.EndpointShowZone))
-	if edits > 10 {
+	if edits > 5 { // README: a handful of writes, the tests fail above 5
 		t.Errorf("%d writes for %d appends: writes were not coalesced", edits, n)
 	}
 }
