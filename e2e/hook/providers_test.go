@@ -9,7 +9,8 @@ import (
 // TestEveryProvider obtains an apex + wildcard certificate through the hook
 // for every registered provider, from lego's exec (default and RAW),
 // certbot and chained dehydrated: the certificate verifies, no output
-// shows a credential, and the zone ends as it began. A new provider is
+// shows a credential, and the zone ends as it began, with the stale
+// challenge value another client left at the name still there. A new provider is
 // covered by registering its fake.
 func TestEveryProvider(t *testing.T) {
 	t.Parallel()
@@ -27,6 +28,7 @@ func TestEveryProvider(t *testing.T) {
 			t.Run(provider+"/"+c.name, func(t *testing.T) {
 				t.Parallel()
 				stack := newStack(t, localstack.Options{Provider: provider, CA: true, Zones: []string{"example.net"}})
+				addStaleChallenge(t, stack)
 				before := stack.Fake.Snapshot(localstack.Zone)
 				stack.Fake.ResetCounts()
 				out := obtain(t, newE2E(t, stack, hookEnv(t, stack, "ACME_HOOK_PROPAGATION_TIMEOUT=20")), c.issue, wildcardNames)
