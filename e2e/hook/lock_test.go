@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/filelock"
 )
 
 // goodValue has the shape of a DNS-01 value: 43 base64url characters.
@@ -81,4 +86,40 @@ func TestLockAcrossEnvironments(t *testing.T) {
 			assertZoneUnchanged(t, stack, before)
 		})
 	}
+}
+
+// TestLockHeldTooLong holds the zone's lock in this process, as a hung hook
+// would, and runs the hook with a one-second ACME_HOOK_LOCK_TIMEOUT: it
+// says whom it waits for, gives up with an error naming the holder and the
+// setting, exits non-zero, and changes nothing.
+func TestLockHeldTooLong(t *testing.T) {
+	t.Parallel()
+	stack := newStack(t, localstack.Options{})
+	before := stack.Fake.Snapshot(localstack.Zone)
+	u, err := url.Parse(stack.Fake.Settings()["api_url"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The key the mijn.host provider locks the zone with, in the default
+	// directory every process of this user shares.
+	unlock, err := filelock.Lock(context.Background(), filelock.DefaultDir(), "mijnhost "+api.Endpoint(u)+"|"+localstack.Zone+".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	env := append(stack.Env(), "ACME_HOOK_WAIT=false", "ACME_HOOK_LOCK_TIMEOUT=1")
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"present", "_acme-challenge.example.test.", goodValue}, env, &stderr, &stderr)
+	out := stderr.String()
+	if code != 1 {
+		t.Errorf("exit %d, want 1: %s", code, out)
+	}
+	pid := "pid " + strconv.Itoa(os.Getpid())
+	for _, want := range []string{"waiting up to 1s for the zone lock held by " + pid, "still held by " + pid, "ACME_HOOK_LOCK_TIMEOUT"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	stack.Fake.SetLatency(0)
+	assertZoneUnchanged(t, stack, before)
 }
