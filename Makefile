@@ -4,7 +4,7 @@ GO ?= go
 # own go.mod selects, as its users build it. go.work joins them for editing.
 MODULES := . caddymodule legoprovider legov5provider conformance e2e
 
-.PHONY: test demo build tools clients vet fmt-check bench
+.PHONY: test demo build tools clients vet fmt-check bench fuzz
 
 ## build: the acme-dns-hook binary in bin/
 build:
@@ -44,6 +44,19 @@ clients:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends certbot dehydrated curl openssl >/dev/null; \
 	fi
+
+## fuzz: each fuzz target for FUZZTIME (default 1m): name validation, the
+## zone engine's merge, the providers' record encodings. `make test` runs
+## their committed seed corpora (testdata/fuzz) as ordinary tests.
+FUZZTIME ?= 1m
+FUZZ_TARGETS := ./internal/dnsname:FuzzName ./internal/dnsname:FuzzValue ./internal/zone:FuzzMerge \
+	./internal/api/mijnhost:FuzzRecordRoundTrip ./internal/api/xynta:FuzzRecordRoundTrip \
+	./internal/api/realtimeregister:FuzzTXTRoundTrip
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "== fuzz $$pkg $$name"; \
+		GOWORK=off $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 vet:
 	@set -e; for m in $(MODULES); do (cd $$m && GOWORK=off $(GO) vet ./...); done
