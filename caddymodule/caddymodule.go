@@ -49,6 +49,12 @@
 // account zone holding it (acme.example.net or example.net). Sites whose
 // challenges go to different providers each take the dns module of theirs
 // in their own tls block; one module reaches one account.
+//
+// # MySSL
+//
+// The package also registers the event handler events.handlers.myssl
+// ([MySSL], experimental), which asks MySSL to scan each certificate Caddy
+// obtains; MySSL is no DNS provider.
 package caddymodule
 
 import (
@@ -124,20 +130,24 @@ func hasPlaceholder(v string) bool { return placeholder.MatchString(v) }
 // `caddy validate` rejects what the provider would reject at its first
 // certificate. Errors name the setting; Caddy prefixes them with
 // "provision <module ID>".
-func (m *Module) Provision(caddy.Context) error {
+func (m *Module) Provision(caddy.Context) error { return provisionSettings(m.d, m.Provider) }
+
+// provisionSettings expands placeholders in every text setting of p, then
+// checks every rule of its descriptor d.
+func provisionSettings(d *settings.Descriptor, p any) error {
 	repl := caddy.NewReplacer()
-	for i := range m.d.Settings {
-		s := &m.d.Settings[i]
+	for i := range d.Settings {
+		s := &d.Settings[i]
 		if s.Kind != settings.Text {
 			continue
 		}
-		orig := m.d.Value(m.Provider, s.Key)
-		m.d.SetText(m.Provider, s.Key, repl.ReplaceAll(orig, ""))
-		if phs := placeholder.FindAllString(orig, -1); len(phs) > 0 && !m.d.IsSet(m.Provider, s.Key) && s.Required {
+		orig := d.Value(p, s.Key)
+		d.SetText(p, s.Key, repl.ReplaceAll(orig, ""))
+		if phs := placeholder.FindAllString(orig, -1); len(phs) > 0 && !d.IsSet(p, s.Key) && s.Required {
 			return fmt.Errorf("%s is empty after replacing placeholders (%s?)", s.Key, explainEmpty(phs))
 		}
 	}
-	return m.d.Check(m.Provider, settings.Keys, nil)
+	return d.Check(p, settings.Keys, nil)
 }
 
 // explainEmpty says why placeholders may have expanded to nothing.
@@ -168,48 +178,53 @@ func explainEmpty(phs []string) string {
 // settings, a missing required one); a value holding a placeholder is
 // checked in Provision instead.
 func (m *Module) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	desc := m.d
+	return unmarshalSettings(d, m.d, m.Provider, m.id())
+}
+
+// unmarshalSettings reads `<name> [<short>] { <setting> <value> … }` into
+// p, the settings of descriptor desc, for the module with ID id.
+func unmarshalSettings(d *caddyfile.Dispenser, desc *settings.Descriptor, p any, id string) error {
 	seen := map[string]bool{}
 	set := func(key string) error {
 		if desc.Setting(key) == nil {
-			return d.Errf("%s: unrecognized subdirective '%s' (known: %s)", m.id(), key, strings.Join(desc.Keys(), ", "))
+			return d.Errf("%s: unrecognized subdirective '%s' (known: %s)", id, key, strings.Join(desc.Keys(), ", "))
 		}
 		if seen[key] {
-			return d.Errf("%s: %s is given twice", m.id(), key)
+			return d.Errf("%s: %s is given twice", id, key)
 		}
 		seen[key] = true
-		if err := desc.Parse(m.Provider, key, d.Val(), key, parseDuration); err != nil {
-			return d.Errf("%s: %v", m.id(), err)
+		if err := desc.Parse(p, key, d.Val(), key, parseDuration); err != nil {
+			return d.Errf("%s: %v", id, err)
 		}
 		return nil
 	}
 
-	d.Next() // the provider name
+	d.Next() // the module's name
 	if d.NextArg() {
 		if desc.Short == "" {
-			return d.Errf("%s: unexpected argument '%s': put the settings in a block", m.id(), d.Val())
+			return d.Errf("%s: unexpected argument '%s': put the settings in a block", id, d.Val())
 		}
 		if err := set(desc.Short); err != nil {
 			return err
 		}
 	}
 	if d.NextArg() {
-		return d.Errf("%s: unexpected argument '%s'", m.id(), d.Val())
+		return d.Errf("%s: unexpected argument '%s'", id, d.Val())
 	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		key := d.Val()
 		if !d.NextArg() {
-			return d.Errf("%s: %s needs a value", m.id(), key)
+			return d.Errf("%s: %s needs a value", id, key)
 		}
 		if err := set(key); err != nil {
 			return err
 		}
 		if d.NextArg() {
-			return d.Errf("%s: %s: unexpected argument '%s'", m.id(), key, d.Val())
+			return d.Errf("%s: %s: unexpected argument '%s'", id, key, d.Val())
 		}
 	}
-	if err := desc.Check(m.Provider, settings.Keys, hasPlaceholder); err != nil {
-		return d.Errf("%s: %v", m.id(), err)
+	if err := desc.Check(p, settings.Keys, hasPlaceholder); err != nil {
+		return d.Errf("%s: %v", id, err)
 	}
 	return nil
 }

@@ -73,7 +73,7 @@ func caddyEnv(t *testing.T, stack *localstack.Stack) []string {
 		"DNS_RESOLVER=" + stack.DNS.Addr(),
 		// Credentials the README examples name, for caddy validate.
 		"REALTIMEREGISTER_API_KEY=k", "REALTIMEREGISTER_USERNAME=customer/login", "REALTIMEREGISTER_PASSWORD=p",
-		"HOSTUP_API_KEY=k", "XYNTA_UID=u", "XYNTA_HASH=h", "MIJNHOST_API_KEY=k",
+		"HOSTUP_API_KEY=k", "XYNTA_UID=u", "XYNTA_HASH=h", "MIJNHOST_API_KEY=k", "MYSSL_API_KEY=myssl_k_readme-example",
 	}, stack.Env()...)
 }
 
