@@ -46,9 +46,12 @@ clients:
 	fi
 
 ## fuzz: each fuzz target for FUZZTIME (default 1m): name validation, the
-## zone engine's merge, the providers' record encodings. `make test` runs
-## their committed seed corpora (testdata/fuzz) as ordinary tests.
+## zone engine's merge, the providers' record encodings; then the property
+## test of random operations with injected faults on every provider's fake,
+## PROPERTY_OPS long. `make test` runs the committed seed corpora
+## (testdata/fuzz) as ordinary tests, and the property test 30 operations long.
 FUZZTIME ?= 1m
+PROPERTY_OPS ?= 300
 FUZZ_TARGETS := ./internal/dnsname:FuzzName ./internal/dnsname:FuzzValue ./internal/zone:FuzzMerge \
 	./internal/api/mijnhost:FuzzRecordRoundTrip ./internal/api/xynta:FuzzRecordRoundTrip \
 	./internal/api/realtimeregister:FuzzTXTRoundTrip
@@ -57,6 +60,7 @@ fuzz:
 		pkg=$${t%%:*}; name=$${t##*:}; echo "== fuzz $$pkg $$name"; \
 		GOWORK=off $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+	GOWORK=off $(GO) test -count=1 -run TestKitPropertyRandomOps ./internal/providertest -property.ops=$(PROPERTY_OPS)
 
 vet:
 	@set -e; for m in $(MODULES); do (cd $$m && GOWORK=off $(GO) vet ./...); done
