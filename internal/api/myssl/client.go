@@ -208,6 +208,8 @@ type Options struct {
 	HTTPClient *http.Client // default http.DefaultClient
 	Retry      api.Retry    // zero value: DefaultRetry
 	Logger     *slog.Logger
+	// Wait replaces the timer between tries (see api.Client.Wait).
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 // New returns a client for apiKey. It fails only on an empty key or an
@@ -241,6 +243,7 @@ func New(apiKey string, opts Options) (*Client, error) {
 		Message:    errorMessage,
 		RetryAfter: retryAfter,
 		Logger:     opts.Logger,
+		Wait:       opts.Wait,
 	}}, nil
 }
 

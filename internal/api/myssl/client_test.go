@@ -233,39 +233,63 @@ func TestAuthErrors(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	ctx := context.Background()
 	t.Run("the sliding minute waited out until X-RateLimit-Reset", func(t *testing.T) {
-		f, c := newFake(t)
+		f, _ := newFake(t)
 		f.SetPlan(myssltest.Plan{Name: "tiny", PerMinute: 1, Daily: 100, Concurrent: 1})
-		// The first request is made, by the fake's clock, 59.5 s ago: its
-		// slot frees within a second, which only X-RateLimit-Reset says
-		// (the backoff alone would retry for milliseconds and give up).
+		// The client's waits move the fake's clock instead of passing: a
+		// retry comes exactly as much later as the client waited.
 		var mu sync.Mutex
-		offset := -59500 * time.Millisecond
+		var offset time.Duration
+		var waits []time.Duration
 		f.SetClock(func() time.Time {
 			mu.Lock()
 			defer mu.Unlock()
 			return time.Now().Add(offset)
 		})
+		c, err := New(key, Options{BaseURL: f.URL, Retry: api.Retry{Attempts: 4, BaseDelay: time.Millisecond, MaxDelay: 61 * time.Second, MaxTotal: 90 * time.Second},
+			Wait: func(_ context.Context, d time.Duration) error {
+				mu.Lock()
+				defer mu.Unlock()
+				offset += d
+				waits = append(waits, d)
+				return nil
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := c.ListDomains(ctx, DomainQuery{}); err != nil {
 			t.Fatal(err)
 		}
-		mu.Lock()
-		offset = 0
-		mu.Unlock()
 		if _, err := c.ListDomains(ctx, DomainQuery{}); err != nil {
 			t.Fatalf("after the reset: %v", err)
+		}
+		// One wait, until the first request leaves the minute (the backoff
+		// alone would have waited milliseconds, and been refused again).
+		if len(waits) != 1 || waits[0] < 58*time.Second || waits[0] > 61*time.Second {
+			t.Errorf("waits %v, want one of about a minute", waits)
 		}
 		if n := f.Count(myssltest.EndpointListDomains); n != 3 || f.CountStatus(429) != 1 {
 			t.Errorf("%d requests, %d answered 429; want 3 and 1", n, f.CountStatus(429))
 		}
 	})
 	t.Run("injected 429 waited out", func(t *testing.T) {
-		f, c := newFake(t)
-		f.FailNext(1, myssltest.FaultRateLimit)
+		f, _ := newFake(t)
+		var waits []time.Duration
+		c, err := New(key, Options{BaseURL: f.URL, Retry: testRetry, Wait: func(_ context.Context, d time.Duration) error {
+			waits = append(waits, d) // the client's one goroutine
+			return nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.FailNext(1, myssltest.FaultRateLimit) // reset: the next whole second after one from now
 		if _, err := c.ListDomains(ctx, DomainQuery{}); err != nil {
 			t.Fatal(err)
 		}
 		if n := f.Count(myssltest.EndpointListDomains); n != 2 || f.CountStatus(429) != 1 {
 			t.Errorf("%d tries, %d answered 429; want 2 and 1", n, f.CountStatus(429))
+		}
+		if len(waits) != 1 || waits[0] < 500*time.Millisecond || waits[0] > 2*time.Second {
+			t.Errorf("waits %v, want one until the reset", waits)
 		}
 	})
 	t.Run("a reset beyond the budget is not waited for", func(t *testing.T) {
