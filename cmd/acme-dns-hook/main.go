@@ -46,6 +46,9 @@ For people:
   zones            list the zones of every account
   records ZONE     list a zone's records
   check            verify that each provider's credentials work
+  sweep [--older-than 24h] [--dry-run]
+                   remove the challenge values of hook processes that died before present
+                   finished (and, with --older-than, those never cleaned up); never others
   --help, --version
 
 Provider: --provider NAME or ACME_HOOK_PROVIDER (%s), or several
@@ -156,7 +159,7 @@ func dispatch(ctx context.Context, args []string, env settings.Env, stdout, stde
 		return dispatch(ctx, []string{"--help"}, env, stdout, stderr)
 	}
 	if !slices.Contains([]string{"present", "cleanup", "certbot-auth", "certbot-cleanup", "deploy_challenge",
-		"clean_challenge", "add", "rm", "serve", "zones", "records", "check"}, cmd) {
+		"clean_challenge", "add", "rm", "serve", "zones", "records", "check", "sweep"}, cmd) {
 		return usageErr("unknown command %q", cmd)
 	}
 
@@ -189,8 +192,8 @@ func dispatch(ctx context.Context, args []string, env settings.Env, stdout, stde
 		if len(rest) != 1 {
 			return usageErr("records needs ZONE")
 		}
-	case "serve":
-		// parsed by serve
+	case "serve", "sweep":
+		// parsed by serve and sweep
 	default:
 		if len(rest) != 0 {
 			return usageErr("%s takes no arguments", cmd)
@@ -214,9 +217,11 @@ func dispatch(ctx context.Context, args []string, env settings.Env, stdout, stde
 
 	switch cmd {
 	case "present", "add", "certbot-auth", "deploy_challenge":
-		return s.Present(ctx, chs...)
+		return present(ctx, s, env, chs)
 	case "cleanup", "rm", "certbot-cleanup", "clean_challenge":
-		return s.Cleanup(ctx, chs...)
+		return cleanup(ctx, s, env, chs)
+	case "sweep":
+		return sweep(ctx, s, env, rest, stdout)
 	case "serve":
 		return serve(ctx, rest, env, s, stderr)
 	case "zones":

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/acme-dns-hook/acme-dns-hook/internal/journal"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/redact"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
@@ -131,6 +132,9 @@ func serve(ctx context.Context, args []string, env settings.Env, s *solver.Solve
 		return fmt.Errorf("serve: %w", err)
 	}
 	h := newHandler(s, user, pass, stderr, append(providers.Secrets(env), pass))
+	if h.journal, err = openJournal(env); err != nil {
+		return err
+	}
 	srv, lln := newServer(h, ln, serveLimits)
 	fmt.Fprintf(stderr, "acme-dns-hook: serving POST /present and /cleanup on http://%s\n", ln.Addr())
 	go func() {
@@ -158,6 +162,7 @@ type handler struct {
 	log        io.Writer
 	secrets    []string
 	maxBody    int64
+	journal    *journal.Journal // nil: none
 }
 
 type request struct {
@@ -228,15 +233,31 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if action == "present" {
-		err = h.s.Present(r.Context(), ch)
-	} else {
-		err = h.s.Cleanup(r.Context(), ch)
+		err = h.present(r.Context(), ch)
+	} else if err = h.s.Cleanup(r.Context(), ch); err == nil && h.journal != nil {
+		err = h.journal.Forget(ch.FQDN, ch.Value)
 	}
 	if err != nil {
 		h.reply(w, http.StatusBadGateway, fmt.Sprintf("%s %q failed: %v", action, ch.FQDN, err))
 		return
 	}
 	h.reply(w, http.StatusOK, fmt.Sprintf("%s %q %q: done", action, ch.FQDN, ch.Value))
+}
+
+// present notes ch in the journal before writing it and marks it presented
+// afterwards, as the present command does.
+func (h *handler) present(ctx context.Context, ch solver.Challenge) error {
+	if h.journal == nil {
+		return h.s.Present(ctx, ch)
+	}
+	e, err := h.journal.Begin(ch.FQDN, ch.Value)
+	if err != nil {
+		return err
+	}
+	if err := h.s.Present(ctx, ch); err != nil {
+		return err
+	}
+	return h.journal.Complete(e)
 }
 
 // refuse replies and closes the connection without reading the request's
