@@ -4,7 +4,7 @@ GO ?= go
 # own go.mod selects, as its users build it. go.work joins them for editing.
 MODULES := . caddymodule legoprovider legov5provider conformance e2e
 
-.PHONY: test demo build tools clients vet fmt-check bench fuzz
+.PHONY: test demo build tools clients vet fmt-check bench fuzz reliability
 
 ## build: the acme-dns-hook binary in bin/
 build:
@@ -61,6 +61,13 @@ fuzz:
 		GOWORK=off $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 	GOWORK=off $(GO) test -count=1 -run TestKitPropertyRandomOps ./internal/providertest -property.ops=$(PROPERTY_OPS)
+
+## reliability: every provider under each fault class, hook processes
+## killed at random points and swept, concurrent processes with different
+## environments, bad input, fuzzing and the property test; rewrites
+## RELIABILITY.md. Takes about ten minutes. Not part of `make test`.
+reliability:
+	$(GO) run ./e2e/cmd/reliability
 
 vet:
 	@set -e; for m in $(MODULES); do (cd $$m && GOWORK=off $(GO) vet ./...); done
