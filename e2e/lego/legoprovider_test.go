@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/go-acme/lego/v4/certificate"
+	"github.com/go-acme/lego/v4/challenge"
 	"github.com/go-acme/lego/v4/challenge/dns01"
 	"github.com/go-acme/lego/v4/lego"
 	"github.com/go-acme/lego/v4/registration"
@@ -72,34 +73,7 @@ func obtainCertificates(t *testing.T, provider string) {
 	if _, ok := any(p).(interface{ Sequential() }); ok {
 		t.Fatal("the provider must not be sequential")
 	}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	u := &user{key: key}
-	cfg := lego.NewConfig(u)
-	cfg.CADirURL = stack.CA.DirectoryURL
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(stack.CA.TLSRootsPEM())
-	cfg.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
-	client, err := lego.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u.reg, err = client.Registration.Register(registration.RegisterOptions{TermsOfServiceAgreed: true}); err != nil {
-		t.Fatal(err)
-	}
-	// lego's own check asks the zone's authoritative servers on port 53,
-	// which the stack cannot be; without it lego would not check the value
-	// at all. So the check asks the stack's server for the value, as lego
-	// asks the authoritative servers in production: a provider whose
-	// records take a while to be served (HostUp's "pending") is waited for.
-	err = client.Challenge.SetDNS01Provider(p,
-		dns01.AddRecursiveNameservers([]string{stack.DNS.Addr()}),
-		dns01.DisableAuthoritativeNssPropagationRequirement(),
-		dns01.WrapPreCheck(func(_, fqdn, value string, _ dns01.PreCheckFunc) (bool, error) {
-			return served(stack.DNS.Addr(), fqdn, value)
-		}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := legoClient(t, stack, p)
 
 	ten := []string{"example.test"}
 	for i := 1; i < 10; i++ {
@@ -142,4 +116,41 @@ func served(addr, fqdn, value string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// legoClient registers an account at the stack's Pebble and returns a lego
+// client that solves DNS-01 with p.
+//
+// lego's own check asks the zone's authoritative servers on port 53, which
+// the stack cannot be; without it lego would not check the value at all.
+// So the check asks the stack's server for the value, as lego asks the
+// authoritative servers in production: a provider whose records take a
+// while to be served (HostUp's "pending") is waited for. lego follows
+// CNAMEs through the same server (its resolvers are process-wide in v4).
+func legoClient(t *testing.T, stack *localstack.Stack, p challenge.Provider) *lego.Client {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	u := &user{key: key}
+	cfg := lego.NewConfig(u)
+	cfg.CADirURL = stack.CA.DirectoryURL
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(stack.CA.TLSRootsPEM())
+	cfg.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	client, err := lego.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.reg, err = client.Registration.Register(registration.RegisterOptions{TermsOfServiceAgreed: true}); err != nil {
+		t.Fatal(err)
+	}
+	err = client.Challenge.SetDNS01Provider(p,
+		dns01.AddRecursiveNameservers([]string{stack.DNS.Addr()}),
+		dns01.DisableAuthoritativeNssPropagationRequirement(),
+		dns01.WrapPreCheck(func(_, fqdn, value string, _ dns01.PreCheckFunc) (bool, error) {
+			return served(stack.DNS.Addr(), fqdn, value)
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
 }

@@ -1,12 +1,6 @@
 package lego
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -14,9 +8,6 @@ import (
 	"time"
 
 	"github.com/go-acme/lego/v4/certificate"
-	"github.com/go-acme/lego/v4/challenge/dns01"
-	"github.com/go-acme/lego/v4/lego"
-	"github.com/go-acme/lego/v4/registration"
 	"github.com/libdns/libdns"
 
 	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
@@ -77,30 +68,7 @@ func obtainAtTwo(t *testing.T, first, second string) {
 		t.Fatal(err)
 	}
 
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	u := &user{key: key}
-	cfg := lego.NewConfig(u)
-	cfg.CADirURL = stack.CA.DirectoryURL
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(stack.CA.TLSRootsPEM())
-	cfg.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
-	client, err := lego.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u.reg, err = client.Registration.Register(registration.RegisterOptions{TermsOfServiceAgreed: true}); err != nil {
-		t.Fatal(err)
-	}
-	// lego follows CNAMEs through these resolvers (process-wide in lego v4).
-	err = client.Challenge.SetDNS01Provider(p,
-		dns01.AddRecursiveNameservers([]string{stack.DNS.Addr()}),
-		dns01.DisableAuthoritativeNssPropagationRequirement(),
-		dns01.WrapPreCheck(func(_, fqdn, value string, _ dns01.PreCheckFunc) (bool, error) {
-			return served(stack.DNS.Addr(), fqdn, value)
-		}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := legoClient(t, stack, p)
 	names := []string{"example.test", "*.example.test", "www.example.org", "example.org"}
 	res, err := client.Certificate.Obtain(certificate.ObtainRequest{Domains: names, Bundle: true})
 	if err != nil {
