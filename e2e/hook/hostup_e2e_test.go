@@ -10,12 +10,6 @@ package hook
 // skipped.
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"net/http"
@@ -24,8 +18,6 @@ import (
 
 	"github.com/go-acme/lego/v4/certificate"
 	"github.com/go-acme/lego/v4/challenge/dns01"
-	"github.com/go-acme/lego/v4/lego"
-	"github.com/go-acme/lego/v4/registration"
 
 	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/hostup/hostuptest"
@@ -91,18 +83,8 @@ func TestHostUpRateLimitStormTenNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	u := &hostupUser{key: key}
-	cfg := lego.NewConfig(u)
-	cfg.CADirURL = stack.CA.DirectoryURL
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(stack.CA.TLSRootsPEM())
-	cfg.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
-	client, err := lego.NewClient(cfg)
+	client, err := stack.LegoClient(nil)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if u.reg, err = client.Registration.Register(registration.RegisterOptions{TermsOfServiceAgreed: true}); err != nil {
 		t.Fatal(err)
 	}
 	err = client.Challenge.SetDNS01Provider(p,
@@ -212,12 +194,3 @@ func TestHostUpLegoProviderFromEnv(t *testing.T) {
 	}
 	assertZoneUnchanged(t, stack, before)
 }
-
-type hostupUser struct {
-	key crypto.PrivateKey
-	reg *registration.Resource
-}
-
-func (u *hostupUser) GetEmail() string                        { return "" }
-func (u *hostupUser) GetRegistration() *registration.Resource { return u.reg }
-func (u *hostupUser) GetPrivateKey() crypto.PrivateKey        { return u.key }

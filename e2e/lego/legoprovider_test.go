@@ -1,16 +1,9 @@
 package lego
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"github.com/acme-dns-hook/acme-dns-hook/legoprovider"
 	"github.com/miekg/dns"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -21,20 +14,10 @@ import (
 	"github.com/go-acme/lego/v4/challenge"
 	"github.com/go-acme/lego/v4/challenge/dns01"
 	"github.com/go-acme/lego/v4/lego"
-	"github.com/go-acme/lego/v4/registration"
 
 	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providertest"
 )
-
-type user struct {
-	key crypto.PrivateKey
-	reg *registration.Resource
-}
-
-func (u *user) GetEmail() string                        { return "" }
-func (u *user) GetRegistration() *registration.Resource { return u.reg }
-func (u *user) GetPrivateKey() crypto.PrivateKey        { return u.key }
 
 func TestMain(m *testing.M) {
 	// lego would ask the system resolver for CNAMEs otherwise; set for the
@@ -129,18 +112,8 @@ func served(addr, fqdn, value string) (bool, error) {
 // CNAMEs through the same server (its resolvers are process-wide in v4).
 func legoClient(t *testing.T, stack *localstack.Stack, p challenge.Provider) *lego.Client {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	u := &user{key: key}
-	cfg := lego.NewConfig(u)
-	cfg.CADirURL = stack.CA.DirectoryURL
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(stack.CA.TLSRootsPEM())
-	cfg.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
-	client, err := lego.NewClient(cfg)
+	client, err := stack.LegoClient(nil)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if u.reg, err = client.Registration.Register(registration.RegisterOptions{TermsOfServiceAgreed: true}); err != nil {
 		t.Fatal(err)
 	}
 	err = client.Challenge.SetDNS01Provider(p,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -22,9 +21,7 @@ import (
 	"github.com/go-acme/lego/v4/certificate"
 	"github.com/go-acme/lego/v4/challenge"
 	"github.com/go-acme/lego/v4/challenge/dns01"
-	"github.com/go-acme/lego/v4/lego"
 	legomijnhost "github.com/go-acme/lego/v4/providers/dns/mijnhost"
-	"github.com/go-acme/lego/v4/registration"
 	"github.com/libdns/libdns"
 	"go.uber.org/zap"
 
@@ -177,15 +174,6 @@ type (
 	builtinConfig     = legomijnhost.Config
 )
 
-type legoUser struct {
-	key crypto.PrivateKey
-	reg *registration.Resource
-}
-
-func (u *legoUser) GetEmail() string                        { return "" }
-func (u *legoUser) GetRegistration() *registration.Resource { return u.reg }
-func (u *legoUser) GetPrivateKey() crypto.PrivateKey        { return u.key }
-
 // timedLego measures a lego provider's Present and CleanUp.
 type timedLego struct {
 	p challenge.Provider
@@ -235,19 +223,8 @@ func (e *env) legoSolver(key, label, settings string, slow bool, newProvider fun
 		if err != nil {
 			return nil, err
 		}
-		accountKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		client, err := e.stack.LegoClient(e.pebbleClient(m))
 		if err != nil {
-			return nil, err
-		}
-		u := &legoUser{key: accountKey}
-		cfg := lego.NewConfig(u)
-		cfg.CADirURL = e.stack.CA.DirectoryURL
-		cfg.HTTPClient = e.pebbleClient(m)
-		client, err := lego.NewClient(cfg)
-		if err != nil {
-			return nil, err
-		}
-		if u.reg, err = client.Registration.Register(registration.RegisterOptions{TermsOfServiceAgreed: true}); err != nil {
 			return nil, err
 		}
 		err = client.Challenge.SetDNS01Provider(wrapLego(p, m),
