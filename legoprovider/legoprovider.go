@@ -70,8 +70,7 @@ func NewDefaultConfig() *Config {
 
 // DNSProvider implements lego's challenge.ProviderTimeout.
 type DNSProvider struct {
-	cfg Config
-	p   *legoconfig.Provider
+	p *legoconfig.Provider
 }
 
 // NewDNSProvider builds the provider selected in the environment with its
@@ -92,7 +91,7 @@ func NewDNSProviderConfig(cfg *Config) (*DNSProvider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DNSProvider{cfg: Config(p.Config()), p: p}, nil
+	return &DNSProvider{p: p}, nil
 }
 
 // Present adds the challenge's TXT value next to any others at that name.

@@ -20,14 +20,14 @@ func TestConfigFromEnv(t *testing.T) {
 	}{
 		{"lego's variable names", map[string]string{"MIJNHOST_API_KEY": "k-1234", "MIJNHOST_TTL": "300", "MIJNHOST_PROPAGATION_TIMEOUT": "90", "MIJNHOST_POLLING_INTERVAL": "5"}, "",
 			func(t *testing.T, p *DNSProvider) {
-				if to, iv := p.Timeout(); to.Seconds() != 90 || iv.Seconds() != 5 || p.cfg.TTL != 300 {
-					t.Errorf("timeout %v interval %v ttl %d", to, iv, p.cfg.TTL)
+				if to, iv := p.Timeout(); to.Seconds() != 90 || iv.Seconds() != 5 || p.p.Config().TTL != 300 {
+					t.Errorf("timeout %v interval %v ttl %d", to, iv, p.p.Config().TTL)
 				}
 			}},
 		{"lego v5's defaults", map[string]string{"MIJNHOST_API_KEY": "k-1234"}, "",
 			func(t *testing.T, p *DNSProvider) {
-				if to, iv := p.Timeout(); to != dns01.DefaultPropagationTimeout || iv != dns01.DefaultPollingInterval || p.cfg.TTL != dns01.DefaultTTL {
-					t.Errorf("timeout %v interval %v ttl %d", to, iv, p.cfg.TTL)
+				if to, iv := p.Timeout(); to != dns01.DefaultPropagationTimeout || iv != dns01.DefaultPollingInterval || p.p.Config().TTL != dns01.DefaultTTL {
+					t.Errorf("timeout %v interval %v ttl %d", to, iv, p.p.Config().TTL)
 				}
 			}},
 		{"no provider", map[string]string{}, "legov5provider: no provider selected", nil},
