@@ -11,6 +11,7 @@ import (
 	"github.com/libdns/libdns"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 )
 
 // The shared provider test kit: every scenario below runs against every
@@ -23,6 +24,7 @@ import (
 // its descriptor.
 type kit struct {
 	name string
+	d    *settings.Descriptor
 	fake Fake
 	p    providers.Provider
 	seed []string // the zone's snapshot before the scenario
@@ -45,7 +47,7 @@ func forEachProvider(t *testing.T, scenario func(t *testing.T, k *kit)) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			scenario(t, &kit{name: name, fake: f, p: p, seed: f.Snapshot(Zone)})
+			scenario(t, &kit{name: name, d: d, fake: f, p: p, seed: f.Snapshot(Zone)})
 		})
 	}
 }

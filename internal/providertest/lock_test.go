@@ -17,50 +17,39 @@ import (
 // default port): each must ask for the same cross-process lock, or their
 // read-modify-writes of one zone would interleave and lose records.
 func TestKitLockKeyIgnoresURLSpelling(t *testing.T) {
-	for _, name := range Names() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			d, err := providers.Lookup(name)
+	forEachProvider(t, func(t *testing.T, k *kit) {
+		d, f := k.d, k.fake
+		base := f.Settings()["api_url"]
+		if base == "" {
+			t.Fatal("the fake sets no api_url")
+		}
+		trimmed := strings.TrimSuffix(base, "/")
+		spellings := []string{base, trimmed, trimmed + "/", strings.Replace(trimmed, "http://127.0.0.1", "HTTP://127.0.0.1", 1) + "//"}
+		var mu sync.Mutex
+		keys := map[string][]string{}
+		for _, u := range spellings {
+			env := Env(d, f)
+			urlVar := d.EnvName(d.Setting("api_url"))
+			p, err := providers.New(d, func(k string) (string, bool) {
+				if k == urlVar {
+					return u, true
+				}
+				return env(k)
+			}, providers.Options{Lock: func(ctx context.Context, key string) (func(), error) {
+				mu.Lock()
+				keys[key] = append(keys[key], u)
+				mu.Unlock()
+				return func() {}, nil
+			}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := StartFake(name, Zone, Seed(), nil)
-			if err != nil {
-				t.Fatal(err)
+			if _, err := p.AppendRecords(context.Background(), Zone+".", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "lock-" + u}}); err != nil {
+				t.Fatalf("api_url %q: %v", u, err)
 			}
-			t.Cleanup(f.Close)
-			base := f.Settings()["api_url"]
-			if base == "" {
-				t.Fatal("the fake sets no api_url")
-			}
-			trimmed := strings.TrimSuffix(base, "/")
-			spellings := []string{base, trimmed, trimmed + "/", strings.Replace(trimmed, "http://127.0.0.1", "HTTP://127.0.0.1", 1) + "//"}
-			var mu sync.Mutex
-			keys := map[string][]string{}
-			for _, u := range spellings {
-				env := Env(d, f)
-				urlVar := d.EnvName(d.Setting("api_url"))
-				p, err := providers.New(d, func(k string) (string, bool) {
-					if k == urlVar {
-						return u, true
-					}
-					return env(k)
-				}, providers.Options{Lock: func(ctx context.Context, key string) (func(), error) {
-					mu.Lock()
-					keys[key] = append(keys[key], u)
-					mu.Unlock()
-					return func() {}, nil
-				}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := p.AppendRecords(context.Background(), Zone+".", []libdns.Record{libdns.TXT{Name: "_acme-challenge", Text: "lock-" + u}}); err != nil {
-					t.Fatalf("api_url %q: %v", u, err)
-				}
-			}
-			if len(keys) != 1 {
-				t.Fatalf("the spellings of one API URL took different locks: %q", keys)
-			}
-		})
-	}
+		}
+		if len(keys) != 1 {
+			t.Fatalf("the spellings of one API URL took different locks: %q", keys)
+		}
+	})
 }
