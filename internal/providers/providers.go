@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/libdns/libdns"
 
@@ -33,6 +34,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Lock serialises zone writes across processes (see zone.Options.Lock).
 	Lock func(ctx context.Context, key string) (unlock func(), err error)
+	// GroupWindow is the zone engine's group-commit window (see
+	// zone.Options.GroupWindow): zero keeps the default, negative turns it off.
+	GroupWindow time.Duration
 }
 
 // All returns every registered provider's descriptor, sorted by name.
@@ -115,7 +119,7 @@ func New(d *settings.Descriptor, env settings.Env, opts Options) (Provider, erro
 }
 
 // Configure sets opts in a provider made by a descriptor's New (its
-// HTTPClient and Lock fields) and returns it as a Provider.
+// HTTPClient, Lock and GroupWindow fields) and returns it as a Provider.
 func Configure(p any, opts Options) (Provider, error) {
 	v := reflect.ValueOf(p).Elem()
 	if opts.HTTPClient != nil {
@@ -123,6 +127,9 @@ func Configure(p any, opts Options) (Provider, error) {
 	}
 	if opts.Lock != nil {
 		v.FieldByName("Lock").Set(reflect.ValueOf(opts.Lock))
+	}
+	if opts.GroupWindow != 0 {
+		v.FieldByName("GroupWindow").Set(reflect.ValueOf(opts.GroupWindow))
 	}
 	prov, ok := p.(Provider)
 	if !ok {

@@ -11,6 +11,8 @@
 package settings
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"reflect"
@@ -472,6 +474,20 @@ func (d *Descriptor) Secrets(p any) []string {
 		}
 	}
 	return out
+}
+
+// Fingerprint identifies the account p reaches: a hash of every setting's
+// value, equal for two providers exactly when they are configured alike.
+// It is meant for telling accounts apart within one process (the zone
+// engine's Options.Account); it is not to be stored or shown, since a
+// hash of a weak password can be guessed.
+func (d *Descriptor) Fingerprint(p any) string {
+	h := sha256.New()
+	for i := range d.Settings {
+		k := d.Settings[i].Key
+		fmt.Fprintf(h, "%d:%s=%d:%s;", len(k), k, len(d.Value(p, k)), d.Value(p, k))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Describe is the one-line help of s: Help, the allowed values and the

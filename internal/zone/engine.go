@@ -11,8 +11,10 @@
 //     exact matches only, and deleting an absent record succeeds;
 //   - writes to one zone are serialised across every Engine in the process
 //     with the same Backend.ID, and across processes with Options.Lock;
-//     operations that queue up while a write is in flight are coalesced into
-//     one read and one write;
+//     operations that queue up while a write is in flight, or within
+//     Options.GroupWindow of the first write to an idle zone, are coalesced
+//     into one read and one write, whichever Engine of the process they come
+//     from, as long as the Engines share Backend.ID and Options.Account;
 //   - a write that would drop a record the engine meant to keep is refused
 //     and never sent;
 //   - with Options.VerifyWrites, the zone is read back after each write and a
@@ -128,20 +130,38 @@ type Options struct {
 	// VerifyWrites reads the zone back after each write and fails if it
 	// differs from what was sent (for APIs that may drop data silently).
 	VerifyWrites bool
+	// GroupWindow is how long the first operation on an idle zone waits for
+	// others to join its batch before the zone is read; operations that
+	// arrive while a batch is being written wait for it anyway and join the
+	// next one. Zero means DefaultGroupWindow; a negative value disables the
+	// wait, for callers that submit one operation at a time (the lego
+	// providers, the hook binary).
+	GroupWindow time.Duration
+	// Account tells apart the accounts behind one Backend.ID, for example
+	// a hash of the credentials (never the credentials themselves): the
+	// operations of Engines in one process share a batch only when their
+	// backends' IDs, their Accounts, their VerifyWrites and whether they
+	// have a Lock are equal, and a batch is applied through the backend and
+	// Lock of the Engine whose operation opened it.
+	Account string
 }
+
+// DefaultGroupWindow is the group-commit window of an Engine whose
+// Options.GroupWindow is zero. It is long enough to gather the presents of
+// certificates a client such as Caddy obtains at once (their orders reach
+// the provider within tens of milliseconds of each other on a fast CA), and
+// short against the seconds an ACME validation takes.
+const DefaultGroupWindow = 100 * time.Millisecond
 
 // Engine implements libdns semantics over a Backend. Safe for concurrent use.
 type Engine struct {
 	b    Backend
 	opts Options
 
-	mu       sync.Mutex
-	zones    []string
-	zonesAt  time.Time
-	listing  chan struct{} // one zone listing at a time
-	queues   map[string]*queue
+	acct     *account                   // the zone list, shared by the process's engines of one account
 	mergeFor func([]Record, []*op) plan // replaced in tests to simulate a faulty merge
 	queued   func(*op)                  // set in tests: called once an operation waits in its zone's queue
+	window   func() <-chan time.Time    // the group-commit wait; replaced in tests
 }
 
 // New returns an engine over b, which must implement ZoneWriter or RecordWriter.
@@ -157,7 +177,15 @@ func New(b Backend, opts Options) (*Engine, error) {
 	if opts.ZoneCacheTTL <= 0 {
 		opts.ZoneCacheTTL = time.Minute
 	}
-	return &Engine{b: b, opts: opts, queues: map[string]*queue{}, mergeFor: merge, listing: make(chan struct{}, 1)}, nil
+	if opts.GroupWindow == 0 {
+		opts.GroupWindow = DefaultGroupWindow
+	}
+	v, _ := accounts.LoadOrStore(b.ID()+"|"+opts.Account, &account{listing: make(chan struct{}, 1)})
+	e := &Engine{b: b, opts: opts, acct: v.(*account), mergeFor: merge}
+	if d := opts.GroupWindow; d > 0 {
+		e.window = func() <-chan time.Time { return time.After(d) }
+	}
+	return e, nil
 }
 
 // ListZones returns the account's zones as FQDNs with a trailing dot, sorted.
@@ -195,24 +223,37 @@ func (e *Engine) ZoneFor(ctx context.Context, name string) (string, error) {
 	}
 }
 
+// account is the zone list of one account (backend ID and Options.Account),
+// shared by every Engine of the process that reaches it.
+type account struct {
+	listing chan struct{} // one zone listing at a time
+	mu      sync.Mutex
+	zones   []string
+	at      time.Time
+}
+
+var accounts sync.Map // backend ID + "|" + Options.Account -> *account
+
 // accountZones returns the cached zone list, or fetches it. Concurrent
 // callers share one fetch; with refresh, a list fetched after the call began
-// is fresh enough.
+// is fresh enough. The list is shared with the process's other engines of
+// the same account, each applying its own ZoneCacheTTL.
 func (e *Engine) accountZones(ctx context.Context, refresh bool) ([]string, error) {
+	a := e.acct
 	asked := time.Now()
 	select {
-	case e.listing <- struct{}{}:
-		defer func() { <-e.listing }()
+	case a.listing <- struct{}{}:
+		defer func() { <-a.listing }()
 	case <-ctx.Done():
 		return nil, fmt.Errorf("listing zones: %w", ctx.Err())
 	}
-	e.mu.Lock()
-	if e.zones != nil && time.Since(e.zonesAt) < e.opts.ZoneCacheTTL && (!refresh || e.zonesAt.After(asked)) {
-		zs := e.zones
-		e.mu.Unlock()
+	a.mu.Lock()
+	if a.zones != nil && time.Since(a.at) < e.opts.ZoneCacheTTL && (!refresh || a.at.After(asked)) {
+		zs := a.zones
+		a.mu.Unlock()
 		return zs, nil
 	}
-	e.mu.Unlock()
+	a.mu.Unlock()
 	raw, err := e.b.Zones(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing zones: %w", err)
@@ -223,9 +264,9 @@ func (e *Engine) accountZones(ctx context.Context, refresh bool) ([]string, erro
 	}
 	sort.Strings(zs)
 	zs = slices.Compact(zs)
-	e.mu.Lock()
-	e.zones, e.zonesAt = zs, time.Now()
-	e.mu.Unlock()
+	a.mu.Lock()
+	a.zones, a.at = zs, time.Now()
+	a.mu.Unlock()
 	return zs, nil
 }
 
@@ -324,13 +365,8 @@ func (e *Engine) submit(ctx context.Context, zone string, kind opKind, recs []li
 		o.rrs = append(o.rrs, rr)
 	}
 
-	e.mu.Lock()
-	q := e.queues[az]
-	if q == nil {
-		q = &queue{}
-		e.queues[az] = q
-	}
-	e.mu.Unlock()
+	v, _ := zoneQueues.LoadOrStore(e.queueKey(az), &queue{})
+	q := v.(*queue)
 	q.mu.Lock()
 	q.pending = append(q.pending, o)
 	lead := !q.running
@@ -398,8 +434,23 @@ func (e *Engine) absolute(rr libdns.RR, zone string, kind opKind) (libdns.RR, er
 	return rr, nil
 }
 
-// drain runs batches for one zone until no operation is pending.
+// queueKey names the queue of zone that e's operations join: one per
+// process for engines that may share a batch (see Options.Account).
+func (e *Engine) queueKey(zone string) string {
+	return fmt.Sprintf("%s|%s|%s|verify=%t|lock=%t", e.b.ID(), e.opts.Account, zone, e.opts.VerifyWrites, e.opts.Lock != nil)
+}
+
+// zoneQueues holds every queue of the process, by queueKey. A queue is
+// kept once made: there is one per zone an account writes to.
+var zoneQueues sync.Map
+
+// drain runs batches for one zone until no operation is pending. The first
+// batch waits for the group-commit window, so that operations arriving
+// together on an idle zone share it.
 func (e *Engine) drain(zone string, q *queue) {
+	if e.window != nil {
+		<-e.window()
+	}
 	for {
 		q.mu.Lock()
 		batch := q.pending

@@ -42,6 +42,10 @@ type Provider struct {
 	HTTPClient *http.Client `json:"-"`
 	// Lock, when set, also serialises writes across processes; see zone.Options.
 	Lock func(ctx context.Context, key string) (unlock func(), err error) `json:"-"`
+	// GroupWindow is how long the first write to an idle zone waits for
+	// concurrent calls to join it; see zone.Options.GroupWindow (zero: the
+	// default, negative: no wait).
+	GroupWindow time.Duration `json:"-"`
 
 	engine zone.Lazy // built by build on first use
 	retry  api.Retry // zero value: the API client's defaults; tests shorten it
@@ -75,8 +79,10 @@ func (p *Provider) build() (*zone.Engine, error) {
 		return nil, fmt.Errorf("mijnhost: %w", err)
 	}
 	e, err := zone.New(&backend{c: c, id: "mijnhost " + c.Endpoint()}, zone.Options{
-		DefaultTTL: time.Duration(p.TTL) * time.Second,
-		Lock:       p.Lock,
+		DefaultTTL:  time.Duration(p.TTL) * time.Second,
+		Lock:        p.Lock,
+		GroupWindow: p.GroupWindow,
+		Account:     descriptor.Fingerprint(p),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("mijnhost: %w", err)
