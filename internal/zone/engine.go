@@ -144,6 +144,22 @@ type Options struct {
 	// have a Lock are equal, and a batch is applied through the backend and
 	// Lock of the Engine whose operation opened it.
 	Account string
+	// ZoneList, when set, keeps the account's zone list beyond this
+	// process (the hook binary keeps it on disk between its calls): when
+	// the engine holds no fresh list it asks Load before listing, and it
+	// hands Store every list the backend returns. A list from Load is used
+	// for that call only, never kept in the engine, and a refresh (a name
+	// no listed zone holds) always asks the backend.
+	ZoneList ZoneListStore
+}
+
+// ZoneListStore keeps an account's zone list outside the engine
+// (Options.ZoneList). Each is for one account; id is the Backend.ID.
+type ZoneListStore interface {
+	// Load returns the stored list and true when one is fresh enough to use.
+	Load(id string) ([]string, bool)
+	// Store keeps the list the backend just returned (canonical, sorted).
+	Store(id string, zones []string)
 }
 
 // DefaultGroupWindow is the group-commit window of an Engine whose
@@ -254,20 +270,33 @@ func (e *Engine) accountZones(ctx context.Context, refresh bool) ([]string, erro
 		return zs, nil
 	}
 	a.mu.Unlock()
+	if e.opts.ZoneList != nil && !refresh {
+		if stored, ok := e.opts.ZoneList.Load(e.b.ID()); ok {
+			return canonicalZones(stored), nil
+		}
+	}
 	raw, err := e.b.Zones(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing zones: %w", err)
 	}
+	zs := canonicalZones(raw)
+	a.mu.Lock()
+	a.zones, a.at = zs, time.Now()
+	a.mu.Unlock()
+	if e.opts.ZoneList != nil {
+		e.opts.ZoneList.Store(e.b.ID(), zs)
+	}
+	return zs, nil
+}
+
+// canonicalZones returns zone names canonical, sorted and without repeats.
+func canonicalZones(raw []string) []string {
 	zs := make([]string, 0, len(raw))
 	for _, z := range raw {
 		zs = append(zs, Canonical(z))
 	}
 	sort.Strings(zs)
-	zs = slices.Compact(zs)
-	a.mu.Lock()
-	a.zones, a.at = zs, time.Now()
-	a.mu.Unlock()
-	return zs, nil
+	return slices.Compact(zs)
 }
 
 // GetRecords returns the records at or below zone, with names relative to
@@ -437,7 +466,7 @@ func (e *Engine) absolute(rr libdns.RR, zone string, kind opKind) (libdns.RR, er
 // queueKey names the queue of zone that e's operations join: one per
 // process for engines that may share a batch (see Options.Account).
 func (e *Engine) queueKey(zone string) string {
-	return fmt.Sprintf("%s|%s|%s|verify=%t|lock=%t", e.b.ID(), e.opts.Account, zone, e.opts.VerifyWrites, e.opts.Lock != nil)
+	return fmt.Sprintf("%s|%s|%s|verify=%t|lock=%t", e.b.ID(), "", zone, e.opts.VerifyWrites, e.opts.Lock != nil)
 }
 
 // zoneQueues holds every queue of the process, by queueKey. A queue is
