@@ -17,6 +17,7 @@ import (
 	"github.com/libdns/libdns"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/zone"
 )
 
 // Provider is what every surface needs of a provider: the four libdns record
@@ -37,6 +38,9 @@ type Options struct {
 	// GroupWindow is the zone engine's group-commit window (see
 	// zone.Options.GroupWindow): zero keeps the default, negative turns it off.
 	GroupWindow time.Duration
+	// ZoneList keeps the account's zone list beyond the process (see
+	// zone.Options.ZoneList); one per account, since it is given no key.
+	ZoneList zone.ZoneListStore
 }
 
 // All returns every registered provider's descriptor, sorted by name.
@@ -119,7 +123,7 @@ func New(d *settings.Descriptor, env settings.Env, opts Options) (Provider, erro
 }
 
 // Configure sets opts in a provider made by a descriptor's New (its
-// HTTPClient, Lock and GroupWindow fields) and returns it as a Provider.
+// HTTPClient, Lock, GroupWindow and ZoneList fields) and returns it as a Provider.
 func Configure(p any, opts Options) (Provider, error) {
 	v := reflect.ValueOf(p).Elem()
 	if opts.HTTPClient != nil {
@@ -130,6 +134,9 @@ func Configure(p any, opts Options) (Provider, error) {
 	}
 	if opts.GroupWindow != 0 {
 		v.FieldByName("GroupWindow").Set(reflect.ValueOf(opts.GroupWindow))
+	}
+	if opts.ZoneList != nil {
+		v.FieldByName("ZoneList").Set(reflect.ValueOf(&opts.ZoneList).Elem())
 	}
 	prov, ok := p.(Provider)
 	if !ok {

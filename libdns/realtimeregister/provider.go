@@ -72,6 +72,9 @@ type Provider struct {
 	// concurrent calls to join it; see zone.Options.GroupWindow (zero: the
 	// default, negative: no wait).
 	GroupWindow time.Duration `json:"-"`
+	// ZoneList, when set, keeps the account's zone list beyond the
+	// process; see zone.Options.ZoneList.
+	ZoneList zone.ZoneListStore `json:"-"`
 
 	engine zone.Lazy // built by build on first use
 	retry  api.Retry // zero value: the API client's defaults; tests shorten it
@@ -121,6 +124,7 @@ func (p *Provider) build() (*zone.Engine, error) {
 		DefaultTTL:  time.Duration(p.TTL) * time.Second,
 		Lock:        p.Lock,
 		GroupWindow: p.GroupWindow,
+		ZoneList:    p.ZoneList,
 		Account:     descriptor.Fingerprint(p),
 	})
 	if err != nil {
