@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/libdns/libdns"
 
@@ -230,4 +231,96 @@ func TestKitZones(t *testing.T) {
 			t.Errorf("foreign zone: %v", err)
 		}
 	})
+}
+
+// TestKitInstancesShareBatches has eight provider instances of one account
+// (as Caddy makes one per certificate) each append a value at once: within
+// the group-commit window they must cost no more requests than one call
+// with all eight records, plus one zone listing. An instance of the same
+// endpoint with a wrong credential appending at the same moment must fail,
+// and its value must not ride in on the others' write (the engine keeps
+// accounts apart by a fingerprint of the settings; internal/zone's
+// TestGroupWindow covers an account whose listing succeeds). The window is long
+// (3s) so that the eight goroutines surely start within it; its length is
+// not what is tested.
+func TestKitInstancesShareBatches(t *testing.T) {
+	forEachProvider(t, func(t *testing.T, k *kit) {
+		const n, window = 8, 3 * time.Second
+		ctx := context.Background()
+		instance := func(settings map[string]string, window time.Duration) providers.Provider {
+			p, err := providers.New(k.d, Env(k.d, fakeSettings{k.fake, settings}), providers.Options{GroupWindow: window})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		values := func(prefix string) []libdns.Record {
+			var out []libdns.Record
+			for i := range n {
+				out = append(out, txt("_acme-challenge."+prefix, fmt.Sprintf("%s-%d", prefix, i)))
+			}
+			return out
+		}
+
+		k.fake.ResetCounts()
+		var wg sync.WaitGroup
+		for _, r := range values("shared") {
+			p := instance(k.fake.Settings(), window)
+			wg.Go(func() {
+				if _, err := p.AppendRecords(ctx, Zone+".", []libdns.Record{r}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		shared := total(k.fake.Requests())
+
+		k.fake.ResetCounts()
+		if _, err := instance(k.fake.Settings(), -1).AppendRecords(ctx, Zone+".", values("single")); err != nil {
+			t.Fatal(err)
+		}
+		single := total(k.fake.Requests())
+		if shared > single+1 {
+			t.Errorf("%d instances appending at once made %d requests; one call with all %d records made %d (+1 listing allowed)", n, shared, n, single)
+		}
+		if got := k.txts(t, "_acme-challenge.shared"); len(got) != n {
+			t.Errorf("%d values at the shared name, want %d: %q", len(got), n, got)
+		}
+
+		for key := range k.fake.Settings() {
+			if s := k.d.Setting(key); s == nil || !s.Secret {
+				continue
+			}
+			wrong := k.fake.Settings()
+			wrong[key] = "wrong-" + key + "-0123456789"
+			good, bad := instance(k.fake.Settings(), window), instance(wrong, window)
+			var goodErr, badErr error
+			wg.Go(func() {
+				_, goodErr = good.AppendRecords(ctx, Zone+".", []libdns.Record{txt("_acme-challenge.mixed", "good-"+key)})
+			})
+			wg.Go(func() {
+				_, badErr = bad.AppendRecords(ctx, Zone+".", []libdns.Record{txt("_acme-challenge.mixed", "intruder-"+key)})
+			})
+			wg.Wait()
+			if goodErr != nil {
+				t.Errorf("%s: the good instance failed: %v", key, goodErr)
+			}
+			if badErr == nil {
+				t.Errorf("%s changed: the instance with a wrong credential succeeded", key)
+			}
+		}
+		for _, v := range k.txts(t, "_acme-challenge.mixed") {
+			if strings.HasPrefix(v, "intruder-") {
+				t.Errorf("value %q of the instance with a wrong credential was written", v)
+			}
+		}
+	})
+}
+
+func total(counts map[string]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
 }

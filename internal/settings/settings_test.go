@@ -200,3 +200,34 @@ func TestSecretsAndHelp(t *testing.T) {
 		t.Errorf("InEnv: credentials select the provider, other settings do not")
 	}
 }
+
+// TestFingerprint: equal settings give equal fingerprints, any changed
+// setting a different one, values cannot run into each other, and no
+// value shows in it.
+func TestFingerprint(t *testing.T) {
+	d := testDescriptor()
+	if err := d.Bind(); err != nil {
+		t.Fatal(err)
+	}
+	base := account{Key: "secret-key-123", URL: "https://api.example/", TTL: 60}
+	fp := d.Fingerprint(&base)
+	for _, tc := range []struct {
+		name string
+		p    account
+		same bool
+	}{
+		{"same settings", base, true},
+		{"field outside the settings", account{Key: "secret-key-123", URL: "https://api.example/", TTL: 60, Other: "x"}, true},
+		{"other key", account{Key: "secret-key-124", URL: "https://api.example/", TTL: 60}, false},
+		{"other endpoint", account{Key: "secret-key-123", URL: "https://api.example/v2/", TTL: 60}, false},
+		{"other ttl", account{Key: "secret-key-123", URL: "https://api.example/", TTL: 61}, false},
+		{"values shifted between fields", account{User: "secret-key-123", URL: "https://api.example/", TTL: 60}, false},
+	} {
+		if got := d.Fingerprint(&tc.p) == fp; got != tc.same {
+			t.Errorf("%s: same fingerprint = %t, want %t", tc.name, got, tc.same)
+		}
+	}
+	if strings.Contains(fp, "secret") || strings.Contains(fp, "api.example") {
+		t.Errorf("fingerprint %q shows a value", fp)
+	}
+}
