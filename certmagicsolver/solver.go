@@ -163,6 +163,7 @@ type Solver struct {
 	doomed   []*record          // cleaned up, deletion not yet written
 	oldest   time.Time          // when doomed[0] was queued
 	cleanup  *time.Timer        // writes the doomed
+	due      time.Time          // when cleanup fires
 	closed   bool
 }
 
@@ -386,7 +387,9 @@ func (s *Solver) scheduleCleanupLocked() {
 	if len(s.records) == 0 {
 		due = min(due, s.opts.CleanupDelay)
 	}
-	s.cleanup = time.AfterFunc(max(due, 0), s.flushDeletions)
+	due = max(due, 0)
+	s.due = time.Now().Add(due)
+	s.cleanup = time.AfterFunc(due, s.flushDeletions)
 }
 
 // Close writes every queued deletion at once, deletes the records still
