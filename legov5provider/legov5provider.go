@@ -8,7 +8,10 @@
 // The variable names are lego's for the same provider (<PREFIX>_API_KEY,
 // <PREFIX>_TTL, <PREFIX>_PROPAGATION_TIMEOUT, <PREFIX>_POLLING_INTERVAL,
 // <PREFIX>_HTTP_TIMEOUT, each also as NAME_FILE; README lists each
-// provider's), so a lego user can switch without renaming anything.
+// provider's), so a lego user can switch without renaming anything;
+// <PREFIX>_POLLING_INTERVAL also takes fractions ("0.5") and durations
+// ("500ms"), and <PREFIX>_BATCH_PRESENTS=true (this project's) batches the
+// presents of an order into one write per zone (Config.BatchPresents).
 // The providers are those ACME_HOOK_PROVIDER names (one, or several
 // separated by commas), else every one whose credentials are set; with
 // several, each challenge goes to the account holding the longest zone
@@ -31,6 +34,7 @@ import (
 
 	"github.com/go-acme/lego/v5/challenge"
 	"github.com/go-acme/lego/v5/challenge/dns01"
+	"github.com/go-acme/lego/v5/log"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/legoconfig"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
@@ -58,18 +62,30 @@ type Config struct {
 	// TTL of challenge records in seconds; 0 leaves it to the provider.
 	TTL int
 	// PropagationTimeout and PollingInterval are what Timeout reports to
-	// lego; zero means lego's defaults (60 s, 2 s).
+	// lego; zero means 60 s (lego's default) and 250 ms (not lego's 2 s:
+	// lego sleeps the interval once per challenge, one challenge after
+	// another, before its first check).
 	PropagationTimeout time.Duration
 	PollingInterval    time.Duration
 	// APITimeout bounds each Present or CleanUp call, retries included,
 	// within the context lego passes.
 	APITimeout time.Duration
+	// BatchPresents (opt-in; <PREFIX>_BATCH_PRESENTS=true) makes Present
+	// queue the record and return at once: the queued records are written
+	// when lego first asks for Timeout, after it presented every challenge
+	// of the order, with one write per zone (or 2 s after the first was
+	// queued if Timeout never comes). Install PreCheck so that a failed
+	// write fails lego's Solve at once with its cause. By default each
+	// Present returns once its record is written.
+	BatchPresents bool
 }
 
 // NewDefaultConfig returns a Config with lego's defaults (TTL 120 s,
-// propagation timeout 60 s, polling interval 2 s), overridden by
-// PREFIX_TTL, PREFIX_PROPAGATION_TIMEOUT and PREFIX_POLLING_INTERVAL (whole
-// seconds) of the provider selected in the environment. Records is left nil.
+// propagation timeout 60 s) and a polling interval of 250 ms, overridden
+// by PREFIX_TTL, PREFIX_PROPAGATION_TIMEOUT (whole seconds),
+// PREFIX_POLLING_INTERVAL (seconds, fractions allowed, or a duration such
+// as 500ms) and PREFIX_BATCH_PRESENTS of the provider selected in the
+// environment. Records is left nil.
 func NewDefaultConfig() *Config {
 	cfg, _, _ := legoconfig.Default(settings.OSEnv)
 	return (*Config)(&cfg)
@@ -94,7 +110,7 @@ func fromEnv(env settings.Env) (*DNSProvider, error) {
 
 // NewDNSProviderConfig returns a provider for cfg.
 func NewDNSProviderConfig(cfg *Config) (*DNSProvider, error) {
-	p, err := legoconfig.New(name, (*legoconfig.Config)(cfg))
+	p, err := legoconfig.New(name, (*legoconfig.Config)(cfg), warn)
 	if err != nil {
 		return nil, err
 	}
@@ -108,13 +124,45 @@ func (d *DNSProvider) Present(ctx context.Context, domain, _, keyAuth string) er
 	return d.p.Present(ctx, info.EffectiveFQDN, info.Value)
 }
 
-// CleanUp removes exactly the challenge's TXT value.
+// CleanUp removes exactly the challenge's TXT value. lego calls every
+// CleanUp of an order back to back: while other challenges of the zone
+// are still to be cleaned up, it holds the record back and returns nil; the
+// zone's last CleanUp deletes them all with one call and returns that
+// call's error (a held record waits 2 s at most, then is deleted anyway,
+// a failure logged through lego's logger and returned by the zone's next
+// CleanUp).
 func (d *DNSProvider) CleanUp(ctx context.Context, domain, _, keyAuth string) error {
 	info := dns01.GetChallengeInfo(ctx, domain, keyAuth)
 	return d.p.CleanUp(ctx, info.EffectiveFQDN, info.Value)
 }
 
-// Timeout returns how long lego waits for propagation, and how often it checks.
+// Timeout returns how long lego waits for propagation, and how often it
+// checks. With Config.BatchPresents, lego's first call writes the queued
+// records and returns once they are written; after a failed write it
+// reports a timeout of one polling interval, so that lego gives up after
+// one check, and the cause goes to lego's log (and, with PreCheck
+// installed, is the error of the Solve).
 func (d *DNSProvider) Timeout() (timeout, interval time.Duration) { return d.p.Timeout() }
+
+// PreCheck wraps lego's propagation check (next, or lego's own when next
+// is nil) for a provider with Config.BatchPresents: the check of a
+// challenge whose batched write failed stops at once with the write's
+// error, which lego's Solve returns, instead of waiting for a record that
+// will never be served. Install it with
+// client.Challenge.SetDNS01Provider(p, dns01.WrapPreCheck(p.PreCheck(nil))).
+func (d *DNSProvider) PreCheck(next dns01.WrapPreCheckFunc) dns01.WrapPreCheckFunc {
+	return func(ctx context.Context, domain, fqdn, value string, check dns01.PreCheckFunc) (bool, error) {
+		if err := d.p.Failed(fqdn, value); err != nil {
+			return true, err
+		}
+		if next != nil {
+			return next(ctx, domain, fqdn, value, check)
+		}
+		return check(ctx, fqdn, value)
+	}
+}
+
+// warn logs what no caller can be given through lego's logger.
+func warn(msg string) { log.Warn(msg) }
 
 var _ challenge.ProviderTimeout = (*DNSProvider)(nil)

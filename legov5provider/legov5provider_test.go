@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-acme/lego/v5/challenge/dns01"
 	"github.com/libdns/libdns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/legoconfig"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -26,10 +28,17 @@ func TestConfigFromEnv(t *testing.T) {
 			}},
 		{"lego v5's defaults", map[string]string{"MIJNHOST_API_KEY": "k-1234"}, "",
 			func(t *testing.T, p *DNSProvider) {
-				if to, iv := p.Timeout(); to != dns01.DefaultPropagationTimeout || iv != dns01.DefaultPollingInterval || p.p.Config().TTL != dns01.DefaultTTL {
+				if to, iv := p.Timeout(); to != dns01.DefaultPropagationTimeout || iv != legoconfig.DefaultPollingInterval || legoconfig.LegoPollingInterval != dns01.DefaultPollingInterval || p.p.Config().TTL != dns01.DefaultTTL {
 					t.Errorf("timeout %v interval %v ttl %d", to, iv, p.p.Config().TTL)
 				}
 			}},
+		{"fractional polling interval", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "0.5", "MIJNHOST_BATCH_PRESENTS": "true"}, "",
+			func(t *testing.T, p *DNSProvider) {
+				if _, iv := p.Timeout(); iv != 500*time.Millisecond || !p.p.Config().BatchPresents {
+					t.Errorf("interval %v, batch %v", iv, p.p.Config().BatchPresents)
+				}
+			}},
+		{"bad polling interval", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "soon"}, `MIJNHOST_POLLING_INTERVAL="soon" is invalid: use seconds (fractions allowed, e.g. 0.5) or a duration such as 500ms`, nil},
 		{"no provider", map[string]string{}, "legov5provider: no provider selected", nil},
 		{"missing key", map[string]string{"ACME_HOOK_PROVIDER": "mijnhost"}, "legov5provider: mijnhost: MIJNHOST_API_KEY is not set", nil},
 		{"duration with unit", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_PROPAGATION_TIMEOUT": "60s"}, `MIJNHOST_PROPAGATION_TIMEOUT="60s" is invalid`, nil},
@@ -102,5 +111,37 @@ func TestContextReachesTheAPI(t *testing.T) {
 	cancel()
 	if err := p.Present(cancelled, "example.test", "token", "token.thumbprint"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Present on a cancelled context: %v", err)
+	}
+}
+
+// failing is an account whose writes fail.
+type failing struct{ zoneOf }
+
+func (f *failing) AppendRecords(context.Context, string, []libdns.Record) ([]libdns.Record, error) {
+	return nil, errors.New("HTTP 500: the API broke")
+}
+
+// TestPreCheckReportsFailedBatch: with batched presents, a failed write
+// reaches lego as the error of the check PreCheck wraps, which stops lego
+// at once; other challenges go to the wrapped check.
+func TestPreCheckReportsFailedBatch(t *testing.T) {
+	p, err := NewDNSProviderConfig(&Config{Records: &failing{}, BatchPresents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := p.Present(ctx, "example.test", "token", "keyauth"); err != nil {
+		t.Fatalf("batched present: %v", err)
+	}
+	p.Timeout()
+	info := dns01.GetChallengeInfo(ctx, "example.test", "keyauth")
+	checked := 0
+	check := func(context.Context, string, string) (bool, error) { checked++; return true, nil }
+	stop, err := p.PreCheck(nil)(ctx, "example.test", info.EffectiveFQDN, info.Value, check)
+	if !stop || err == nil || err.Error() != "legov5provider: writing the batched challenge records: adding TXT _acme-challenge.example.test.: HTTP 500: the API broke" || checked != 0 {
+		t.Errorf("check of the failed challenge: %v, %v, checked %d", stop, err, checked)
+	}
+	if stop, err := p.PreCheck(nil)(ctx, "other.test", "_acme-challenge.other.test.", "v", check); !stop || err != nil || checked != 1 {
+		t.Errorf("check of another challenge: %v, %v, checked %d", stop, err, checked)
 	}
 }

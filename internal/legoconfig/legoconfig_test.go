@@ -30,6 +30,7 @@ func TestFromEnv(t *testing.T) {
 	}
 	keyFile, ttlFile := file("key", "k-1234\n"), file("ttl", "600\n")
 	defaults := Config{TTL: DefaultTTL, PropagationTimeout: DefaultPropagationTimeout, PollingInterval: DefaultPollingInterval, APITimeout: DefaultAPITimeout}
+	interval := func(d time.Duration) Config { c := defaults; c.PollingInterval = d; return c }
 	tests := []struct {
 		name        string
 		env         map[string]string
@@ -46,7 +47,19 @@ func TestFromEnv(t *testing.T) {
 			Config{TTL: DefaultTTL, PropagationTimeout: 30 * time.Second, PollingInterval: DefaultPollingInterval, APITimeout: DefaultAPITimeout}, DefaultHTTPTimeout, ""},
 		{"no provider", map[string]string{}, Config{}, 0, "no provider selected"},
 		{"missing credential", map[string]string{"ACME_HOOK_PROVIDER": "mijnhost"}, Config{}, 0, "mijnhost: MIJNHOST_API_KEY is not set"},
-		{"duration with a unit", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "2s"}, Config{}, 0, `MIJNHOST_POLLING_INTERVAL="2s" is invalid`},
+		{"interval: fraction of a second", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "0.5"}, interval(500 * time.Millisecond), DefaultHTTPTimeout, ""},
+		{"interval: Go duration", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "250ms"}, interval(250 * time.Millisecond), DefaultHTTPTimeout, ""},
+		{"interval: duration in seconds", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "1.5s"}, interval(1500 * time.Millisecond), DefaultHTTPTimeout, ""},
+		{"batched presents", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_BATCH_PRESENTS": "true"}, func() Config { c := defaults; c.BatchPresents = true; return c }(), DefaultHTTPTimeout, ""},
+		{"interval: words", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "fast"}, Config{}, 0, `MIJNHOST_POLLING_INTERVAL="fast" is invalid: use seconds (fractions allowed, e.g. 0.5) or a duration such as 500ms, from 10ms to 24h0m0s`},
+		{"interval: zero", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "0"}, Config{}, 0, `MIJNHOST_POLLING_INTERVAL="0" is invalid`},
+		{"interval: negative", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "-1"}, Config{}, 0, `MIJNHOST_POLLING_INTERVAL="-1" is invalid`},
+		{"interval: below the floor", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "1ms"}, Config{}, 0, `MIJNHOST_POLLING_INTERVAL="1ms" is invalid`},
+		{"interval: hexadecimal", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "0x1p-1"}, Config{}, 0, `MIJNHOST_POLLING_INTERVAL="0x1p-1" is invalid`},
+		{"interval: infinite", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "Inf"}, Config{}, 0, `MIJNHOST_POLLING_INTERVAL="Inf" is invalid`},
+		{"interval: too long", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_POLLING_INTERVAL": "1e10"}, Config{}, 0, `MIJNHOST_POLLING_INTERVAL="1e10" is invalid`},
+		{"batched presents: not a boolean", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_BATCH_PRESENTS": "sometimes"}, Config{}, 0, `MIJNHOST_BATCH_PRESENTS="sometimes" is invalid: use true or false`},
+		{"timeout with a unit", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_PROPAGATION_TIMEOUT": "2s"}, Config{}, 0, `MIJNHOST_PROPAGATION_TIMEOUT="2s" is invalid`},
 		{"bad HTTP timeout", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_HTTP_TIMEOUT": "0"}, Config{}, 0, `MIJNHOST_HTTP_TIMEOUT="0" is invalid`},
 		{"value and file", map[string]string{"MIJNHOST_API_KEY": "k", "MIJNHOST_TTL": "300", "MIJNHOST_TTL_FILE": ttlFile}, Config{}, 0, "MIJNHOST_TTL and MIJNHOST_TTL_FILE are both set"},
 	}
@@ -54,8 +67,8 @@ func TestFromEnv(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := FromEnv(envOf(tt.env))
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("err = %v, want one line with %q", err, tt.wantErr)
 				}
 				return
 			}
@@ -111,15 +124,15 @@ func (r *recorder) DeleteRecords(ctx context.Context, zone string, recs []libdns
 }
 
 func TestProvider(t *testing.T) {
-	if _, err := New("legoX", nil); err == nil || err.Error() != "legoX: the configuration is nil" {
+	if _, err := New("legoX", nil, nil); err == nil || err.Error() != "legoX: the configuration is nil" {
 		t.Errorf("nil config: %v", err)
 	}
-	if _, err := New("legoX", &Config{}); err == nil || !strings.HasPrefix(err.Error(), "legoX: Config.Records is nil") {
+	if _, err := New("legoX", &Config{}, nil); err == nil || !strings.HasPrefix(err.Error(), "legoX: Config.Records is nil") {
 		t.Errorf("no Records: %v", err)
 	}
 
 	rec := &recorder{}
-	p, err := New("legoX", &Config{Records: rec, TTL: 60})
+	p, err := New("legoX", &Config{Records: rec, TTL: 60}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func TestSeveralAccounts(t *testing.T) {
 	b := &zoned{zones: []string{"example.org.", "acme.example.test."}}
 	mijnhost, _ := providers.Lookup("mijnhost")
 	hostup, _ := providers.Lookup("hostup")
-	p, err := New("legoX", &Config{Records: providers.NewSet(providers.Account{Descriptor: mijnhost, Provider: a}, providers.Account{Descriptor: hostup, Provider: b})})
+	p, err := New("legoX", &Config{Records: providers.NewSet(providers.Account{Descriptor: mijnhost, Provider: a}, providers.Account{Descriptor: hostup, Provider: b})}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
