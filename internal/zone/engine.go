@@ -466,7 +466,7 @@ func (e *Engine) absolute(rr libdns.RR, zone string, kind opKind) (libdns.RR, er
 // queueKey names the queue of zone that e's operations join: one per
 // process for engines that may share a batch (see Options.Account).
 func (e *Engine) queueKey(zone string) string {
-	return fmt.Sprintf("%s|%s|%s|verify=%t|lock=%t", e.b.ID(), "", zone, e.opts.VerifyWrites, e.opts.Lock != nil)
+	return fmt.Sprintf("%s|%s|%s|verify=%t|lock=%t", e.b.ID(), e.opts.Account, zone, e.opts.VerifyWrites, e.opts.Lock != nil)
 }
 
 // zoneQueues holds every queue of the process, by queueKey. A queue is
