@@ -273,7 +273,7 @@ func TestEnginesSharingABackendSerialise(t *testing.T) {
 	if got := len(m.snapshot(testZone)); got != len(baseRecords())+10 {
 		t.Fatalf("zone has %d records, want %d: an update was lost", got, len(baseRecords())+10)
 	}
-	v, ok := locks.Load("shared-id|" + testZone)
+	v, ok := locks.Load(m.id + "|" + testZone)
 	if !ok || *(v.(*int)) == 0 {
 		t.Errorf("Options.Lock was not used")
 	}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libdns/libdns"
@@ -26,9 +27,14 @@ type memory struct {
 	dropNew bool // Write silently drops records created by the engine
 }
 
+// newMemory returns an account whose backend ID is id made unique, since
+// engines share queues and zone lists by ID for the life of the process
+// (go test -count runs a test again in the same process).
 func newMemory(id string, zones map[string][]Record) *memory {
-	return &memory{id: id, zones: zones, calls: map[string]int{}}
+	return &memory{id: fmt.Sprintf("%s#%d", id, memories.Add(1)), zones: zones, calls: map[string]int{}}
 }
+
+var memories atomic.Int64
 
 func (m *memory) ID() string { return m.id }
 
