@@ -65,6 +65,8 @@ Common settings:
   ACME_HOOK_POLLING_INTERVAL     seconds between DNS checks (default 2)
   ACME_HOOK_LOCK_DIR             directory for cross-process zone locks (default %s)
   ACME_HOOK_LOCK_TIMEOUT         seconds to wait for a zone lock another process holds (default 120)
+  ACME_HOOK_ZONE_CACHE           seconds to reuse an account's zone list, kept beside the locks (default 60; 0: off;
+                                 no file holds a credential; off with ACME_HOOK_LOCK_DIR=off or a directory others may read)
   ACME_HOOK_SERVE_USERNAME, ACME_HOOK_SERVE_PASSWORD   HTTP Basic credentials serve requires
 Every setting can also be read from a file named by NAME_FILE.
 `
@@ -210,7 +212,8 @@ func dispatch(ctx context.Context, args []string, env settings.Env, stdout, stde
 	if err != nil {
 		return failure{2, err}
 	}
-	s, err := newSolver(specs, env, cmd == "serve", stderr)
+	// zones and check list the accounts' zones themselves: never from the cache.
+	s, err := newSolver(specs, env, cmd == "serve", cmd != "zones" && cmd != "check", stderr)
 	if err != nil {
 		return failure{2, err}
 	}
@@ -324,8 +327,9 @@ func legoArgs(cmd string, rest []string, env settings.Env) ([]solver.Challenge, 
 const defaultLockTimeout = 120
 
 // newSolver builds the providers (one providers.Set over every account),
-// the CNAME follower and the propagation check from env.
-func newSolver(specs []*settings.Descriptor, env settings.Env, serving bool, stderr io.Writer) (*solver.Solver, error) {
+// the CNAME follower and the propagation check from env. With cached, each
+// account's zone list is kept beside the lock files (see zoneCache).
+func newSolver(specs []*settings.Descriptor, env settings.Env, serving, cached bool, stderr io.Writer) (*solver.Solver, error) {
 	lockDir, err := env.Get("ACME_HOOK_LOCK_DIR")
 	if err != nil {
 		return nil, err
@@ -353,15 +357,31 @@ func newSolver(specs []*settings.Descriptor, env settings.Env, serving bool, std
 		}
 		opts.Lock = func(ctx context.Context, key string) (func(), error) { return filelock.LockWith(ctx, lockDir, key, lo) }
 	}
+	cacheFor, err := zoneCacheSeconds(env)
+	if err != nil {
+		return nil, err
+	}
+	var caches *zoneCaches
+	if cached {
+		caches = newZoneCaches(lockDir, cacheFor)
+	}
 	var accounts []providers.Account
 	for _, spec := range specs {
-		p, err := providers.New(spec, env, opts)
+		o := opts
+		if c := caches.forAccount(spec, env); c != nil {
+			o.ZoneList = c
+		}
+		p, err := providers.New(spec, env, o)
 		if err != nil {
 			return nil, err
 		}
 		accounts = append(accounts, providers.Account{Descriptor: spec, Provider: p})
 	}
-	s := &solver.Solver{Provider: providers.NewSet(accounts...)}
+	set := providers.NewSet(accounts...)
+	s := &solver.Solver{Provider: set}
+	if caches != nil {
+		s.Provider = relisting{Set: set, caches: caches}
+	}
 	if !serving { // serve logs one line per request
 		s.Log = func(line string) { fmt.Fprintln(stderr, "acme-dns-hook: "+line) }
 	}

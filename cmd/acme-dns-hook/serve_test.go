@@ -88,7 +88,7 @@ func startHandler(t *testing.T) (*mijnhosttest.Server, *httptest.Server, *syncBu
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := newSolver(spec, env, true, io.Discard)
+	s, err := newSolver(spec, env, true, false, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +304,7 @@ func startLimited(t *testing.T, l limits) (string, *mijnhosttest.Server, *syncBu
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := newSolver(spec, env, true, io.Discard)
+	s, err := newSolver(spec, env, true, false, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

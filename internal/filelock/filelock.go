@@ -141,6 +141,11 @@ func Prepare(dir string) error {
 	return nil
 }
 
+// CheckPrivate reports why dir is not a directory of this user's that no
+// other user may read or write (on Unix: owned by this user, mode 0700 or
+// stricter, not a symbolic link), or nil when it is one.
+func CheckPrivate(dir string) error { return checkPrivateDir(dir, os.Getuid()) }
+
 // prepareDir creates dir if missing; strict applies the checks for a
 // directory in a place every local user can write to (/tmp).
 func prepareDir(dir string, strict bool) error {
