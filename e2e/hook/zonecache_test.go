@@ -136,3 +136,27 @@ func TestZoneListCache(t *testing.T) {
 		t.Errorf("cache files of two accounts: %q", files)
 	}
 }
+
+// TestLegoExecRequestCounts obtains a certificate with the lego CLI's
+// exec provider and the built hook, one process per call, at mijn.host's
+// fake with a private lock directory: each present and each cleanup costs
+// one zone read and one write, and the account's zones are listed once.
+func TestLegoExecRequestCounts(t *testing.T) {
+	t.Parallel()
+	stack := newStack(t, localstack.Options{Provider: "mijnhost", CA: true})
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w := newE2E(t, stack, hookEnv(t, stack, "ACME_HOOK_LOCK_DIR="+dir))
+	before := stack.Fake.Snapshot(localstack.Zone)
+	stack.Fake.ResetCounts()
+	names := []string{"example.test", "*.example.test", "host1.example.test"}
+	obtain(t, w, legoExec(), names)
+	calls := 2 * len(names) // a present and a cleanup per name
+	want := map[string]int{mijnhosttest.EndpointListDomains: 1, mijnhosttest.EndpointGetRecords: calls, mijnhosttest.EndpointPutRecords: calls}
+	if got := stack.Fake.Requests(); !maps.Equal(got, want) {
+		t.Errorf("API requests %v, want %v", got, want)
+	}
+	assertZoneUnchanged(t, stack, before)
+}
