@@ -39,7 +39,17 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{"ttl in days", "mijnhost k { \n ttl 1d \n }", `{"api_key":"k","ttl":86400}`, ""},
 		{"ttl seconds with unit", "mijnhost k { \n ttl 90s \n }", `{"api_key":"k","ttl":90}`, ""},
 
-		{"unknown subdirective", "mijnhost k {\n\tapi_tokn x\n}", "", `unrecognized subdirective 'api_tokn' (known: api_key, api_url, ttl), at Testfile:2`},
+		{"unknown subdirective", "mijnhost k {\n\tapi_tokn x\n}", "", `unrecognized subdirective 'api_tokn' (known: api_key, api_url, ttl, propagation_check, propagation_resolvers), at Testfile:2`},
+		{"propagation check with its default", "mijnhost k {\n\tpropagation_check\n}", `{"api_key":"k","propagation_check":"2m0s"}`, ""},
+		{"propagation check with a timeout", "mijnhost k {\n\tpropagation_check 30s\n\tttl 60\n}", `{"api_key":"k","ttl":60,"propagation_check":"30s"}`, ""},
+		{"propagation check with resolvers", "mijnhost k {\n\tpropagation_check 1m\n\tpropagation_resolvers 192.0.2.1 {env.DNS}\n}", `{"api_key":"k","propagation_check":"1m0s","propagation_resolvers":["192.0.2.1","{env.DNS}"]}`, ""},
+		{"every provider takes the check", "xynta {\n\tuid u\n\thash h\n\tpropagation_check\n}", `{"uid":"u","hash":"h","propagation_check":"2m0s"}`, ""},
+		{"propagation check zero", "mijnhost k {\n\tpropagation_check 0\n}", "", `propagation_check "0" is invalid: use a positive duration such as 2m, or no value for 2m0s`},
+		{"propagation check not a duration", "mijnhost k {\n\tpropagation_check soon\n}", "", `propagation_check "soon" is invalid`},
+		{"propagation check two values", "mijnhost k {\n\tpropagation_check 1m 2m\n}", "", `propagation_check: unexpected argument '2m'`},
+		{"propagation check twice", "mijnhost k {\n\tpropagation_check\n\tpropagation_check 1m\n}", "", `propagation_check is given twice`},
+		{"propagation resolvers empty", "mijnhost k {\n\tpropagation_resolvers\n}", "", `propagation_resolvers needs at least one address (host:port)`},
+		{"propagation resolver bad port", "mijnhost k {\n\tpropagation_resolvers 192.0.2.1:99999\n}", "", `invalid resolver "192.0.2.1:99999": port "99999" is not a number from 1 to 65535`},
 		{"missing key", `mijnhost`, "", "dns.providers.mijnhost: api_key is not set: set it to the API key from the mijn.host control panel"},
 		{"missing key in block", "mijnhost {\n\tapi_url http://x/\n}", "", "api_key is not set"},
 		{"extra argument", `mijnhost k extra`, "", `unexpected argument 'extra'`},
@@ -108,6 +118,7 @@ func TestProvision(t *testing.T) {
 	t.Setenv("CADDYMODULE_TEST_KEY", "key-from-env")
 	t.Setenv("CADDYMODULE_TEST_URL", "http://127.0.0.1:1/v2/")
 	t.Setenv("CADDYMODULE_TEST_EMPTY", "")
+	t.Setenv("CADDYMODULE_TEST_DNS", "127.0.0.1:5353")
 
 	tests := []struct {
 		name             string
@@ -130,6 +141,12 @@ func TestProvision(t *testing.T) {
 		{"not set at all", `{"api_url":"http://x/"}`, "", "", "api_key is not set: set it to the API key from the mijn.host control panel (API Access)"},
 		{"blank", `{"api_key":"  "}`, "", "", "api_key is not set: set it to the API key from the mijn.host control panel (API Access)"},
 		{"ttl out of range", `{"api_key":"k","ttl":100000}`, "", "", "ttl 100000 is out of range: use whole seconds from 1 to 86400"},
+		{"propagation check", `{"api_key":"k","propagation_check":"2m","propagation_resolvers":["{env.CADDYMODULE_TEST_DNS}"]}`, "k", "", ""},
+		{"propagation check negative", `{"api_key":"k","propagation_check":"-1s"}`, "", "", "propagation_check -1s is invalid: use a positive duration such as 2m, or leave it out to turn the check off"},
+		{"propagation resolvers without the check", `{"api_key":"k","propagation_resolvers":["192.0.2.1"]}`, "", "",
+			`propagation_resolvers is set but propagation_check is not: turn the check on with propagation_check (e.g. "2m"), or remove propagation_resolvers`},
+		{"propagation resolver unset", `{"api_key":"k","propagation_check":"2m","propagation_resolvers":["{env.CADDYMODULE_TEST_UNSET}"]}`, "", "",
+			`propagation_resolvers: entry "{env.CADDYMODULE_TEST_UNSET}" is empty: give host:port addresses`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,6 +182,9 @@ func TestJSON(t *testing.T) {
 		{"key only", `{"api_key":"k"}`, ""},
 		{"unknown field", `{"api_key":"k","api_token":"x"}`, `unknown field "api_token"`},
 		{"ttl as a string", `{"api_key":"k","ttl":"60s"}`, "cannot unmarshal string"},
+		{"propagation check", `{"api_key":"k","propagation_check":"2m0s","propagation_resolvers":["192.0.2.1:53"]}`, ""},
+		{"propagation check not a duration", `{"api_key":"k","propagation_check":"soon"}`, `propagation_check: `},
+		{"propagation resolvers not a list", `{"api_key":"k","propagation_resolvers":"192.0.2.1"}`, `propagation_resolvers: `},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

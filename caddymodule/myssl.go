@@ -75,7 +75,7 @@ func (h *MySSL) UnmarshalJSON(b []byte) error {
 
 // UnmarshalCaddyfile reads `myssl [<api_key>] { <setting> <value> … }`.
 func (h *MySSL) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	return unmarshalSettings(d, mysslscan.Descriptor, h.Config, mysslID)
+	return unmarshalSettings(d, mysslscan.Descriptor, h.Config, mysslID, nil)
 }
 
 // Provision expands placeholders, checks the settings as the descriptor
