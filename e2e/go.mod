@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/acme-dns-hook/acme-dns-hook v0.0.0-00010101000000-000000000000
+	github.com/acme-dns-hook/acme-dns-hook/certmagicsolver v0.0.0-00010101000000-000000000000
 	github.com/acme-dns-hook/acme-dns-hook/legoprovider v0.0.0-00010101000000-000000000000
 	github.com/acme-dns-hook/acme-dns-hook/legov5provider v0.0.0-00010101000000-000000000000
 	github.com/caddyserver/certmagic v0.25.6
@@ -11,6 +12,7 @@ require (
 	github.com/go-acme/lego/v5 v5.6.0
 	github.com/letsencrypt/pebble/v2 v2.10.1
 	github.com/libdns/libdns v1.1.1
+	github.com/mholt/acmez/v3 v3.1.7
 	github.com/miekg/dns v1.1.73
 	go.uber.org/zap v1.28.0
 )
@@ -21,7 +23,6 @@ require (
 	github.com/go-jose/go-jose/v4 v4.1.6 // indirect
 	github.com/klauspost/cpuid/v2 v2.4.0 // indirect
 	github.com/letsencrypt/challtestsrv v1.4.2 // indirect
-	github.com/mholt/acmez/v3 v3.1.7 // indirect
 	github.com/zeebo/blake3 v0.2.4 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.uber.org/zap/exp v0.3.0 // indirect
@@ -35,6 +36,7 @@ require (
 replace (
 	github.com/acme-dns-hook/acme-dns-hook => ../
 	github.com/acme-dns-hook/acme-dns-hook/caddymodule => ../caddymodule
+	github.com/acme-dns-hook/acme-dns-hook/certmagicsolver => ../certmagicsolver
 	github.com/acme-dns-hook/acme-dns-hook/legoprovider => ../legoprovider
 	github.com/acme-dns-hook/acme-dns-hook/legov5provider => ../legov5provider
 )
