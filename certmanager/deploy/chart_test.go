@@ -46,14 +46,14 @@ var chartCases = []chartCase{
 		name: "defaults", release: "acme-dns-hook-webhook", namespace: "cert-manager",
 		group: "acme.example.com", cmNamespace: "cert-manager", cmAccount: "cert-manager",
 		secretNS: []string{"cert-manager"}, replicas: 2, image: "acme-dns-hook-webhook:0.1.0",
-		flowcontrol: true, fullname: "acme-dns-hook-webhook",
+		fullname: "acme-dns-hook-webhook",
 	},
 	{
 		name: "custom", valuesFile: "values-custom.yaml", release: "dns", namespace: "dns-webhook",
 		group: "acme.dns.example.org", cmNamespace: "security", cmAccount: "cm-controller",
 		secretNS: []string{"security", "team-a", "team-b"}, secretNames: []string{"dns-credentials"},
 		replicas: 3, image: "registry.example.org/acme-dns-hook-webhook:v1.2.3",
-		fullname: "dns-acme-dns-hook-webhook",
+		flowcontrol: true, fullname: "dns-acme-dns-hook-webhook",
 	},
 }
 
