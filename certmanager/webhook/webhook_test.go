@@ -26,6 +26,7 @@ import (
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/webhook"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providertest"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 )
 
 // wrongKey is what the Secret "wrong" holds for every secret setting: a
@@ -104,6 +105,10 @@ func TestInProcess(t *testing.T) {
 		}
 		return false, nil, nil
 	})
+	// ambient is the webhook's own environment: the current stack's
+	// settings as the environment names them.
+	var ambientMu sync.Mutex
+	var ambient settings.Env
 	initialised := make(chan struct{}, 16)
 	solvers := webhook.Solvers(webhook.Options{
 		Client: func(*rest.Config) (kubernetes.Interface, error) {
@@ -114,7 +119,14 @@ func TestInProcess(t *testing.T) {
 			l := &lease.Locker{Client: c, Namespace: "webhook", Identity: "in-process-test"}
 			return l.Lock, nil
 		},
-		Env: func(string) (string, bool) { return "", false },
+		Env: func(name string) (string, bool) {
+			ambientMu.Lock()
+			defer ambientMu.Unlock()
+			if ambient == nil {
+				return "", false
+			}
+			return ambient(name)
+		},
 		Log: log,
 	})
 	if len(solvers) != len(providers.Names()) {
@@ -137,6 +149,9 @@ func TestInProcess(t *testing.T) {
 			defer stack.Close()
 			immediate(stack.Fake)
 			secrets = append(secrets, stack.Secrets()...)
+			ambientMu.Lock()
+			ambient = providertest.Env(d, stack.Fake)
+			ambientMu.Unlock()
 			ns := "ns-" + name
 			cfg, data := webhooktest.Config(d, stack.Fake, "creds")
 			wrong := map[string][]byte{}
@@ -215,6 +230,25 @@ func TestInProcess(t *testing.T) {
 				}
 			})
 
+			t.Run("ambient credentials", func(t *testing.T) {
+				// No settings in the config: with ambient credentials
+				// allowed, the webhook's environment holds them.
+				c := ch(providertest.Zone, "ambient-value")
+				c.Config, c.Ambient = map[string]any{}, true
+				if err := cm.Present(c.Request()); err != nil {
+					t.Fatalf("present: %v", err)
+				}
+				if got := webhooktest.TXT(t, stack.DNS.Addr(), fqdn); !slices.Contains(got, "ambient-value") {
+					t.Errorf("DNS serves %q", got)
+				}
+				if err := cm.CleanUp(c.Request()); err != nil {
+					t.Fatalf("cleanup: %v", err)
+				}
+				if after := stack.Fake.Snapshot(providertest.Zone); !slices.Equal(after, before) {
+					t.Errorf("zone after cleanup differs from before: %s", diff(before, after))
+				}
+			})
+
 			first := webhooktest.FirstSecret(d)
 			field := webhook.ConfigName(first)
 			key := strings.TrimSuffix(field, "SecretRef")
@@ -252,6 +286,8 @@ func TestInProcess(t *testing.T) {
 				}), ns, "", "solver " + name + ": "},
 				{"name of no account zone", cfg, ns, "_acme-challenge.example.invalid.",
 					fmt.Sprintf("no zone of the %s account holds _acme-challenge.example.invalid. (its zones: example.test.): add the domain to that account", name)},
+				{"ambient credentials not allowed", map[string]any{}, ns, "",
+					fmt.Sprintf("solver %s: %s is not set: set it to {name, key} of a Secret in namespace %s holding", name, field, ns)},
 				{"bad ttl", with(func(c map[string]any) { c["ttl"] = 100000 }), ns, "", "solver " + name + ": ttl 100000 is out of range: use whole seconds from"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
