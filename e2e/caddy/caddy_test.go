@@ -181,7 +181,7 @@ example.test {
 		wantErr []string
 	}{
 		{"misspelled subdirective", fmt.Sprintf(global, "") + fmt.Sprintf(site, "\t\tdns mijnhost {\n\t\t\tapi_kye {env.MIJNHOST_API_KEY}\n\t\t}"),
-			[]string{`dns.providers.mijnhost: unrecognized subdirective 'api_kye' (known: api_key, api_url, ttl)`, "Caddyfile:15"}},
+			[]string{`dns.providers.mijnhost: unrecognized subdirective 'api_kye' (known: api_key, api_url, ttl, propagation_check, propagation_resolvers)`, "Caddyfile:15"}},
 		{"unset key in a site", fmt.Sprintf(global, "") + fmt.Sprintf(site, "\t\tdns mijnhost {env.MIJNHOST_API_KEY_UNSET}"),
 			[]string{"provision dns.providers.mijnhost: api_key is empty after replacing placeholders ({env.MIJNHOST_API_KEY_UNSET} is unset?)"}},
 		{"unset key in the global dns option", fmt.Sprintf(global, "\tdns mijnhost {env.MIJNHOST_API_KEY_UNSET}\n\tacme_dns") + "example.test {\n\trespond \"hello\"\n}\n",
@@ -193,7 +193,7 @@ example.test {
 		{"key and username", fmt.Sprintf(global, "") + fmt.Sprintf(site, "\t\tdns realtimeregister {\n\t\t\tapi_key x\n\t\t\tusername y\n\t\t}"),
 			[]string{"dns.providers.realtimeregister: api_key and username/password are both set: keep one"}},
 		{"a setting of another provider", fmt.Sprintf(global, "") + fmt.Sprintf(site, "\t\tdns hostup {\n\t\t\tapi_key {env.HOSTUP_KEY_UNSET}x\n\t\t\tapi_url {env.HOSTUP_URL_UNSET}\n\t\t\tzone_service x\n\t\t}"),
-			[]string{"unrecognized subdirective 'zone_service' (known: api_key, api_url, ttl)"}},
+			[]string{"unrecognized subdirective 'zone_service' (known: api_key, api_url, ttl, propagation_check, propagation_resolvers)"}},
 		{"extra argument", fmt.Sprintf(global, "") + fmt.Sprintf(site, "\t\tdns mijnhost {env.MIJNHOST_API_KEY} more"),
 			[]string{`dns.providers.mijnhost: unexpected argument 'more'`}},
 	}
@@ -242,6 +242,15 @@ func TestObtainAndServe(t *testing.T) {
 			"c.example.test": "c.example.test",
 		}, ""},
 		{"global-dns.Caddyfile", map[string]string{"global.example.test": "global.example.test"}, ""},
+		// The provider's propagation check on, certmagic's off.
+		{"propagation-check.Caddyfile", map[string]string{
+			"p1.example.test": "p1.example.test",
+			"p2.example.test": "p2.example.test",
+			"p3.example.test": "p3.example.test",
+			"p4.example.test": "p4.example.test",
+			"p5.example.test": "p5.example.test",
+			"p6.example.test": "p6.example.test",
+		}, ""},
 		{"realtimeregister.Caddyfile", map[string]string{"example.test": "example.test", "www.example.test": "*.example.test"}, "realtimeregister"},
 		{"hostup.Caddyfile", map[string]string{"example.test": "example.test", "www.example.test": "*.example.test"}, "hostup"},
 	}
