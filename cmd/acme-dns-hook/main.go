@@ -344,7 +344,12 @@ func newSolver(specs []*settings.Descriptor, env settings.Env, serving, cached b
 	if lockTimeout == 0 {
 		lockTimeout = defaultLockTimeout
 	}
+	// Each hook process submits one change at a time: no group-commit wait.
+	// serve answers concurrent clients, so it keeps the engine's default.
 	opts := providers.Options{}
+	if !serving {
+		opts.GroupWindow = -1
+	}
 	if lockDir != "off" {
 		if err := filelock.Prepare(lockDir); err != nil {
 			return nil, fmt.Errorf("ACME_HOOK_LOCK_DIR: %w", err)
