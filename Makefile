@@ -2,7 +2,7 @@ GO ?= go
 
 # The modules, each tested on its own (GOWORK=off) with the versions its
 # own go.mod selects, as its users build it. go.work joins them for editing.
-MODULES := . caddymodule legoprovider legov5provider conformance e2e
+MODULES := . caddymodule certmagicsolver legoprovider legov5provider conformance e2e
 
 .PHONY: test demo build tools clients k8s vet fmt-check bench fuzz reliability
 
