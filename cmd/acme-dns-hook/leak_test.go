@@ -12,11 +12,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/libdns/libdns"
 
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/zone"
 )
 
 // leaky is a provider whose every write fails with an error that shows its
@@ -26,9 +28,11 @@ import (
 // below see what the binary itself removes, in its error path and in
 // serve's replies.
 type leaky struct {
-	APIKey     string                                                           `json:"api_key,omitempty"`
-	HTTPClient *http.Client                                                     `json:"-"`
-	Lock       func(ctx context.Context, key string) (unlock func(), err error) `json:"-"`
+	APIKey      string                                                           `json:"api_key,omitempty"`
+	HTTPClient  *http.Client                                                     `json:"-"`
+	Lock        func(ctx context.Context, key string) (unlock func(), err error) `json:"-"`
+	GroupWindow time.Duration                                                    `json:"-"`
+	ZoneList    zone.ZoneListStore                                               `json:"-"`
 }
 
 var leakyDescriptor = &settings.Descriptor{

@@ -123,20 +123,33 @@ func New(d *settings.Descriptor, env settings.Env, opts Options) (Provider, erro
 }
 
 // Configure sets opts in a provider made by a descriptor's New (its
-// HTTPClient, Lock, GroupWindow and ZoneList fields) and returns it as a Provider.
+// HTTPClient, Lock, GroupWindow and ZoneList fields, each set only when the
+// option is) and returns it as a Provider. A provider lacking a field an
+// option needs is an error naming the field; nothing is set then.
 func Configure(p any, opts Options) (Provider, error) {
 	v := reflect.ValueOf(p).Elem()
-	if opts.HTTPClient != nil {
-		v.FieldByName("HTTPClient").Set(reflect.ValueOf(opts.HTTPClient))
+	var sets []func()
+	for _, o := range []struct {
+		field string
+		set   bool
+		value reflect.Value
+	}{
+		{"HTTPClient", opts.HTTPClient != nil, reflect.ValueOf(opts.HTTPClient)},
+		{"Lock", opts.Lock != nil, reflect.ValueOf(opts.Lock)},
+		{"GroupWindow", opts.GroupWindow != 0, reflect.ValueOf(opts.GroupWindow)},
+		{"ZoneList", opts.ZoneList != nil, reflect.ValueOf(&opts.ZoneList).Elem()},
+	} {
+		if !o.set {
+			continue
+		}
+		f := v.FieldByName(o.field)
+		if !f.IsValid() || !f.CanSet() || !o.value.Type().AssignableTo(f.Type()) {
+			return nil, fmt.Errorf("%T has no field %s of type %s: a registered provider needs it", p, o.field, o.value.Type())
+		}
+		sets = append(sets, func() { f.Set(o.value) })
 	}
-	if opts.Lock != nil {
-		v.FieldByName("Lock").Set(reflect.ValueOf(opts.Lock))
-	}
-	if opts.GroupWindow != 0 {
-		v.FieldByName("GroupWindow").Set(reflect.ValueOf(opts.GroupWindow))
-	}
-	if opts.ZoneList != nil {
-		v.FieldByName("ZoneList").Set(reflect.ValueOf(&opts.ZoneList).Elem())
+	for _, set := range sets {
+		set()
 	}
 	prov, ok := p.(Provider)
 	if !ok {
