@@ -159,8 +159,10 @@ type Module struct {
 	// names, after the records are removed again. JSON
 	// "propagation_check" (a duration: "2m"); Caddyfile
 	// `propagation_check [<timeout>]` (default DefaultPropagationCheck).
-	// Zero (the default) turns it off. See the package documentation for
-	// when it makes certmagic's `propagation_timeout -1` safe.
+	// Zero (the default) turns it off. Provision sets the check up: a
+	// value set after Provision has no effect. See the package
+	// documentation for when it makes certmagic's `propagation_timeout -1`
+	// safe.
 	PropagationCheck caddy.Duration
 	// PropagationResolvers, when set, are the DNS servers ("host:port";
 	// port 53 when left out) the check asks, with recursion desired,
