@@ -18,9 +18,7 @@ import (
 	logv5 "github.com/go-acme/lego/v5/log"
 	registrationv5 "github.com/go-acme/lego/v5/registration"
 
-	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"github.com/acme-dns-hook/acme-dns-hook/legov5provider"
-	"github.com/acme-dns-hook/acme-dns-hook/libdns/mijnhost"
 )
 
 // --- lego v5 ---
@@ -48,11 +46,11 @@ type timedLegoV5 struct {
 }
 
 func (t *timedLegoV5) Present(ctx context.Context, domain, token, keyAuth string) error {
-	return t.m.present(func() error { return t.p.Present(ctx, domain, token, keyAuth) })
+	return t.m.present(true, func() error { return t.p.Present(ctx, domain, token, keyAuth) })
 }
 
 func (t *timedLegoV5) CleanUp(ctx context.Context, domain, token, keyAuth string) error {
-	return t.m.cleanup(func() error { return t.p.CleanUp(ctx, domain, token, keyAuth) })
+	return t.m.cleanup(true, func() error { return t.p.CleanUp(ctx, domain, token, keyAuth) })
 }
 
 func (t *timedLegoV5) Timeout() (timeout, interval time.Duration) { return t.p.Timeout() }
@@ -60,10 +58,10 @@ func (t *timedLegoV5) Timeout() (timeout, interval time.Duration) { return t.p.T
 // legoV5Solver runs the lego v5 library as legoSolver runs lego v4: a fresh
 // ACME account per run, Certificate.Obtain, the DNS check asking the local
 // DNS server (setUpLegoV5) without the authoritative step.
-func (e *env) legoV5Solver(key, label, settings string, slow bool, newProvider func() (challengev5.ProviderTimeout, error)) *solver {
-	m := &meter{}
-	s := &solver{key: key, label: label, settings: settings, slow: slow, lego: true, m: m}
-	s.prepare = func(ctx context.Context, names []string) (func() ([]byte, error), error) {
+func (e *env) legoV5Solver(key, label, settings string, newProvider func() (challengev5.ProviderTimeout, error)) *solver {
+	m := e.newMeter()
+	s := &solver{key: key, label: label, settings: settings, class: classLego, workloads: legoWorkloads, skip: legoSkip, lego: true, inProcess: true, m: m}
+	s.prepare = func(ctx context.Context, names []string) (*runner, error) {
 		p, err := newProvider()
 		if err != nil {
 			return nil, err
@@ -90,13 +88,13 @@ func (e *env) legoV5Solver(key, label, settings string, slow bool, newProvider f
 		if err != nil {
 			return nil, err
 		}
-		return func() ([]byte, error) {
+		return &runner{obtain: func() ([]issued, error) {
 			res, err := client.Certificate.Obtain(ctx, certificatev5.ObtainRequest{Domains: names, Bundle: true, PrivateKey: certKey, KeyType: certcryptov5.EC256})
 			if err != nil {
 				return nil, err
 			}
-			return res.Certificate, nil
-		}, nil
+			return []issued{{res.Certificate, names}}, nil
+		}}, nil
 	}
 	return s
 }
@@ -105,7 +103,7 @@ func (e *env) legoV5Solver(key, label, settings string, slow bool, newProvider f
 func (e *env) newLegov5provider(cfg legov5provider.Config) func() (challengev5.ProviderTimeout, error) {
 	return func() (challengev5.ProviderTimeout, error) {
 		c := cfg
-		c.Records = &mijnhost.Provider{APIKey: mijnhosttest.SeedKey, APIURL: e.stack.Fake.(*mijnhosttest.Server).URL}
+		c.Records = e.libdnsProvider()
 		return legov5provider.NewDNSProviderConfig(&c)
 	}
 }

@@ -24,13 +24,16 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/caddyserver/certmagic"
+	"github.com/go-acme/lego/v4/challenge"
+	"github.com/go-acme/lego/v4/challenge/dns01"
 	legolog "github.com/go-acme/lego/v4/log"
+	legomijnhost "github.com/go-acme/lego/v4/providers/dns/mijnhost"
 
 	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
@@ -44,11 +47,14 @@ var extraZones = []string{"example2.test", "example3.test", "example4.test", "ex
 type options struct {
 	latency      time.Duration
 	repeats      int
+	repeats50    int
 	slowRepeats  int
 	slow50       int
+	legoRepeats  int
 	quick        bool
 	out, chart   string
 	goCmd        string
+	legoCmd      string
 	zoneBench    bool
 	solvers      string
 	workloads    string
@@ -59,24 +65,24 @@ type options struct {
 func main() {
 	var o options
 	flag.DurationVar(&o.latency, "latency", 50*time.Millisecond, "latency the fake mijn.host API adds to every request")
-	flag.IntVar(&o.repeats, "repeats", 5, "runs per workload for the fast solvers (certmagic with propagation checks off)")
-	flag.IntVar(&o.slowRepeats, "slow-repeats", 3, "runs per workload for the slow solvers (every lego solver, certmagic at defaults)")
+	flag.IntVar(&o.repeats, "repeats", 5, "runs per workload of the fast solvers (certmagic with its check off, the batching solver, the Caddy shape with the limiter raised)")
+	flag.IntVar(&o.repeats50, "repeats-50", 3, "runs of the 50-name workload for the fast solvers")
+	flag.IntVar(&o.slowRepeats, "slow-repeats", 3, "runs per workload of the slow solvers (certmagic at its defaults, the Caddy shape with certmagic's rate limiter at its default)")
 	flag.IntVar(&o.slow50, "slow-repeats-50", 1, "runs of the 50-name workload for the slow solvers")
-	flag.BoolVar(&o.quick, "quick", false, "smoke run: 1 and 2 names, one run each, short zone benchmark; writes files only with -out")
+	flag.IntVar(&o.legoRepeats, "lego-repeats", 5, "runs per workload of every lego solver (library and CLI)")
+	flag.BoolVar(&o.quick, "quick", false, "smoke run: each solver's smallest workload, one run each, short zone benchmark; writes files only with -out")
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "the Markdown report to write (\"\" to write none)")
 	flag.StringVar(&o.chart, "chart", "e2e/cmd/bench/walltime.svg", "the SVG chart to write, referenced from -out by this path")
-	flag.StringVar(&o.goCmd, "go", "go", "the go command, to run the zone engine's benchmark")
+	flag.StringVar(&o.goCmd, "go", "go", "the go command, to build the hook binary and run the zone engine's benchmark")
+	flag.StringVar(&o.legoCmd, "lego", "bin/lego", "the lego CLI (v4.34.0, `make tools`), for the lego CLI rows")
 	flag.BoolVar(&o.zoneBench, "zonebench", true, "also run go test -bench for the zone engine")
-	flag.StringVar(&o.solvers, "solvers", "", "comma-separated solver keys to run (default all: "+strings.Join(solverKeys, ",")+")")
-	flag.StringVar(&o.workloads, "workloads", "", "comma-separated workload keys to run (default all: "+strings.Join(workloadKeys(), ",")+")")
+	flag.StringVar(&o.solvers, "solvers", "", "comma-separated solver keys to run (default: "+strings.Join(defaultSolvers, ",")+"; also "+strings.Join(extraSolvers, ",")+")")
+	flag.StringVar(&o.workloads, "workloads", "", "comma-separated workload keys to run (default all: "+strings.Join(workloadKeys(), ",")+"; each solver runs only those it takes)")
 	flag.Parse()
 	explicit := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 	if o.quick {
-		o.repeats, o.slowRepeats, o.slow50 = 1, 1, 1
-		if o.workloads == "" {
-			o.workloads = "1,2"
-		}
+		o.repeats, o.repeats50, o.slowRepeats, o.slow50, o.legoRepeats = 1, 1, 1, 1, 1
 		if !explicit["out"] {
 			o.out = ""
 		}
@@ -89,11 +95,32 @@ func main() {
 	}
 }
 
-var solverKeys = []string{"lego-builtin", "lego-legoprovider", "lego-v5-legov5provider", "certmagic", "certmagic-nocheck"}
+// defaultSolvers run unless -solvers says otherwise; extraSolvers only
+// when named.
+var (
+	defaultSolvers = []string{"lego-builtin", "lego-builtin-tuned", "lego-legoprovider", "lego-legoprovider-batch",
+		"lego-cli-exec", "lego-cli-httpreq", "certmagic", "certmagic-nocheck", "certmagic-batching",
+		"caddy", "caddy-raised", "caddy-pcheck", "caddy-pcheck-raised"}
+	extraSolvers = []string{"lego-v5-legov5provider"}
+)
 
 func run(o options) error {
-	if o.repeats < 1 || o.slowRepeats < 1 || o.slow50 < 1 {
+	if o.repeats < 1 || o.repeats50 < 1 || o.slowRepeats < 1 || o.slow50 < 1 || o.legoRepeats < 1 {
 		return errors.New("repeats must be at least 1")
+	}
+	keys := defaultSolvers
+	if o.solvers != "" {
+		keys = strings.Split(o.solvers, ",")
+		for i := range keys {
+			keys[i] = strings.TrimSpace(keys[i])
+			if !slices.Contains(defaultSolvers, keys[i]) && !slices.Contains(extraSolvers, keys[i]) {
+				return fmt.Errorf("unknown solver %q (have %s, %s)", keys[i], strings.Join(defaultSolvers, ", "), strings.Join(extraSolvers, ", "))
+			}
+		}
+	}
+	wls, err := pickWorkloads(o.workloads)
+	if err != nil {
+		return err
 	}
 	facts := machineFacts(o)
 	legolog.Logger = log.New(io.Discard, "", 0)
@@ -101,9 +128,6 @@ func run(o options) error {
 	if err := os.Setenv("LEGO_DISABLE_CNAME_SUPPORT", "true"); err != nil {
 		return err
 	}
-	// certmagic's own limiter (10 orders per 10 s per CA and account) would
-	// throttle back-to-back runs; it protects public CAs, not this Pebble.
-	certmagic.RateLimitEvents = 1000
 
 	stack, err := localstack.Start(localstack.Options{CA: true, Zones: extraZones})
 	if err != nil {
@@ -120,88 +144,179 @@ func run(o options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	e := &env{stack: stack, pebbleTLS: pebbleTLS, tmp: tmp}
+	e := &env{stack: stack, pebbleTLS: pebbleTLS, tmp: tmp, o: o, legoBin: o.legoCmd}
 	e.setUpLegoV5()
 	facts.pebble = pebbleSettings()
+	if slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "lego-cli-") }) {
+		if err := checkLego(o.legoCmd); err != nil {
+			return err
+		}
+		if e.legoBin, err = filepath.Abs(o.legoCmd); err != nil {
+			return err
+		}
+		if e.hookBin, err = buildHook(o.goCmd, tmp); err != nil {
+			return err
+		}
+	}
 
-	_, builtinCfg, err := e.legoBuiltinProvider()
+	_, builtinCfg, err := e.legoBuiltinProvider(nil)
 	if err != nil {
 		return err
 	}
 	facts.builtin = builtinCfg
-	all := []*solver{
-		e.legoSolver("lego-builtin", "lego + built-in mijnhost",
-			fmt.Sprintf("lego v4.34.0 providers/dns/mijnhost at its defaults: Sequential, sequence interval %v, polling interval %v, propagation timeout %v, TTL %d",
-				builtinCfg.SequenceInterval, builtinCfg.PollingInterval, builtinCfg.PropagationTimeout, builtinCfg.TTL),
-			true, func() (p challengeProvider, err error) { p, _, err = e.legoBuiltinProvider(); return }),
-		e.legoSolver("lego-legoprovider", "lego + legoprovider",
-			"this project's legoprovider over libdns/mijnhost at lego's defaults (as NewDefaultConfig): not sequential, polling interval 2s, propagation timeout 60s, TTL 120",
-			true, e.newLegoprovider(legoprovider.Config{})),
-		e.legoV5Solver("lego-v5-legov5provider", "lego v5 + legov5provider",
-			"this project's legov5provider over libdns/mijnhost on the lego v5.6.0 library, configured as legoprovider above: not sequential, polling interval 2s, propagation timeout 60s, TTL 120",
-			true, e.newLegov5provider(legov5provider.Config{})),
-	}
-	cm, err := e.certmagicSolver("certmagic", "certmagic + libdns/mijnhost",
-		"certmagic v0.25.6 ACMEIssuer with DNS01Solver over libdns/mijnhost at certmagic's defaults: propagation check every 2s (fixed), timeout 2m, no propagation delay",
-		true, 0)
+	lpTimeout, lpInterval, err := e.legoproviderTimeout()
 	if err != nil {
 		return err
 	}
-	cmFast, err := e.certmagicSolver("certmagic-nocheck", "certmagic, checks off",
-		"as certmagic, but PropagationTimeout -1 (Caddy: propagation_timeout -1): no propagation check, the record is trusted once AppendRecords returns",
-		false, -1)
-	if err != nil {
-		return err
+	builtin := func(tune func(*legomijnhost.Config)) func() (challengeProvider, []dns01.ChallengeOption, error) {
+		return func() (challengeProvider, []dns01.ChallengeOption, error) {
+			p, _, err := e.legoBuiltinProvider(tune)
+			return p, nil, err
+		}
 	}
-	all = append(all, cm, cmFast)
-	solvers, err := pick(all, o.solvers)
-	if err != nil {
-		return err
+	var all []*solver
+	add := func(key string, make func() (*solver, error)) error {
+		if !slices.Contains(keys, key) {
+			return nil
+		}
+		s, err := make()
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		all = append(all, s)
+		return nil
 	}
-	wls, err := pickWorkloads(o.workloads)
-	if err != nil {
-		return err
+	steps := []struct {
+		key  string
+		make func() (*solver, error)
+	}{
+		{"lego-builtin", func() (*solver, error) {
+			return e.legoSolver("lego-builtin", "lego + built-in mijnhost",
+				fmt.Sprintf("lego v4.34.0 providers/dns/mijnhost at its defaults: Sequential, sequence interval %v, polling interval %v, propagation timeout %v, TTL %d",
+					builtinCfg.SequenceInterval, builtinCfg.PollingInterval, builtinCfg.PropagationTimeout, builtinCfg.TTL), builtin(nil)), nil
+		}},
+		{"lego-builtin-tuned", func() (*solver, error) {
+			return e.legoSolver("lego-builtin-tuned", "lego + built-in, tuned",
+				"as lego + built-in mijnhost, with MIJNHOST_SEQUENCE_INTERVAL=0 and MIJNHOST_POLLING_INTERVAL=0, the least lego accepts (whole seconds, negative refused): still Sequential, no pause between challenges, no sleep before each check", builtin(tuned)), nil
+		}},
+		{"lego-legoprovider", func() (*solver, error) {
+			return e.legoSolver("lego-legoprovider", "lego + legoprovider",
+				fmt.Sprintf("this project's legoprovider over libdns/mijnhost at its defaults (NewDefaultConfig): not sequential, polling interval %v, propagation timeout %v, each present written before it returns, cleanups held per zone and deleted by the zone's last one", lpInterval, lpTimeout),
+				e.newLegoprovider(legoprovider.Config{})), nil
+		}},
+		{"lego-legoprovider-batch", func() (*solver, error) {
+			return e.legoSolver("lego-legoprovider-batch", "lego + legoprovider, batched presents",
+				"as lego + legoprovider, with BatchPresents (MIJNHOST_BATCH_PRESENTS=true, opt-in): presents queued and written with one write per zone when lego first asks for Timeout; its PreCheck installed (dns01.WrapPreCheck)",
+				e.newLegoprovider(legoprovider.Config{BatchPresents: true})), nil
+		}},
+		{"lego-v5-legov5provider", func() (*solver, error) {
+			return e.legoV5Solver("lego-v5-legov5provider", "lego v5 + legov5provider",
+				"this project's legov5provider over libdns/mijnhost on the lego v5.6.0 library at its defaults, as legoprovider",
+				e.newLegov5provider(legov5provider.Config{})), nil
+		}},
+		{"lego-cli-exec", func() (*solver, error) {
+			return e.cliSolver("lego-cli-exec", "lego CLI exec + hook",
+				"the lego v4.34.0 CLI (`"+o.legoCmd+" --dns exec … run`, a process per certificate) running the acme-dns-hook binary per call (EXEC_SEQUENCE_INTERVAL=0, EXEC_POLLING_INTERVAL=0, EXEC_PROPAGATION_TIMEOUT=30; the hook waits for DNS before it returns, ACME_HOOK_POLLING_INTERVAL=1; zone list cached beside the run's own lock files)", "exec"), nil
+		}},
+		{"lego-cli-httpreq", func() (*solver, error) {
+			return e.cliSolver("lego-cli-httpreq", "lego CLI httpreq + serve",
+				"the lego v4.34.0 CLI (`"+o.legoCmd+" --dns httpreq … run`) against `acme-dns-hook serve` (one process per run, started before the clock; HTTPREQ_POLLING_INTERVAL=0, HTTPREQ_PROPAGATION_TIMEOUT=30; serve answers after the API call, lego checks DNS)", "httpreq"), nil
+		}},
+		{"certmagic", func() (*solver, error) {
+			return e.certmagicSolver("certmagic", "certmagic + libdns/mijnhost",
+				"one certificate per run through certmagic v0.25.6's ACMEIssuer with its DNS01Solver over libdns/mijnhost at certmagic's defaults: propagation check every 2s (fixed, sleeping before the first look), timeout 2m",
+				classSlow, []string{"1", "2", "10"}, "certmagic at its defaults runs 1, 2 and 10 names: its check costs a fixed 2 s per name, one name after another (over 100 s a run at 50 names)", 0)
+		}},
+		{"certmagic-nocheck", func() (*solver, error) {
+			return e.certmagicSolver("certmagic-nocheck", "certmagic, check off",
+				"as certmagic, but PropagationTimeout -1 (Caddy: propagation_timeout -1): no propagation check, the record is trusted once AppendRecords returns",
+				classFast, nil, "", -1)
+		}},
+		{"certmagic-batching", func() (*solver, error) {
+			return e.batchingSolver("certmagic-batching", "certmagic + batching solver",
+				"one certificate per run through certmagic's ACMEIssuer with this project's certmagicsolver (acmez Solver + Waiter) over libdns/mijnhost at its defaults: presents queued, each zone written once at the first Wait, every name checked at once (look first, then every 250ms) at the local DNS server (Options.Resolvers), deletions held until the last cleanup (the held deletion is written by Close after the clock stops; its requests are counted)")
+		}},
+		{"caddy", func() (*solver, error) {
+			return e.caddySolver("caddy", "Caddy shape",
+				"N single-name certificates at once through certmagic (Config.ObtainCertSync per name, each with its own Config, ACMEIssuer, DNS01Solver and dns.providers.mijnhost module of this project, built from JSON and provisioned as Caddy does; one ACME account, one process), certmagic's check at its defaults, certmagic's rate limiter at its default (10 orders per 10 s per CA and account; each run starts 10 s or more after the row's previous one)",
+				false, true)
+		}},
+		{"caddy-raised", func() (*solver, error) {
+			return e.caddySolver("caddy-raised", "Caddy shape, limiter raised",
+				fmt.Sprintf("as Caddy shape, with certmagic's rate limiter raised (RateLimitEvents = %d)", raisedLimit), false, false)
+		}},
+		{"caddy-pcheck", func() (*solver, error) {
+			return e.caddySolver("caddy-pcheck", "Caddy shape, provider check",
+				"as Caddy shape, with certmagic's check off (propagation_timeout -1) and the module's propagation_check 2m on (asking the local DNS server: propagation_resolvers), certmagic's rate limiter at its default",
+				true, true)
+		}},
+		{"caddy-pcheck-raised", func() (*solver, error) {
+			return e.caddySolver("caddy-pcheck-raised", "Caddy shape, provider check, limiter raised",
+				fmt.Sprintf("as Caddy shape, provider check, with certmagic's rate limiter raised (RateLimitEvents = %d)", raisedLimit), true, false)
+		}},
 	}
+	for _, st := range steps {
+		if err := add(st.key, st.make); err != nil {
+			return err
+		}
+	}
+	// keep the order of -solvers
+	slices.SortStableFunc(all, func(a, b *solver) int { return slices.Index(keys, a.key) - slices.Index(keys, b.key) })
 
 	fmt.Printf("bench: %s\n", o.cmdLine)
 	fmt.Printf("bench: %s, API latency %v per request\n", facts.summary(), o.latency)
 	fmt.Printf("bench: Pebble: %s\n", facts.pebble)
 	stack.Fake.(*mijnhosttest.Server).SetLatency(o.latency)
 
-	res := &results{opts: o, facts: facts, solvers: solvers, workloads: wls}
-	// Warm every solver up once, untimed: the first certificate of a process
-	// pays for account registration (certmagic), connection set-up and
-	// DNS client caches, which no later run does.
-	for _, s := range solvers {
-		if _, err := e.once(s, []string{fmt.Sprintf("warmup-%s.example.test", s.key)}); err != nil {
-			return fmt.Errorf("%s: warm-up: %w", s.label, err)
+	res := &results{opts: o, facts: facts, solvers: all}
+	// The cells, in report order; with -quick each solver's smallest
+	// workload only.
+	for _, wl := range wls {
+		for _, s := range all {
+			n := s.runsFor(o, wl)
+			if n == 0 || (o.quick && o.workloads == "" && !isFirstWorkload(s, wl)) {
+				continue
+			}
+			res.cells = append(res.cells, &cell{solver: s, workload: wl, want: n})
 		}
 	}
 	for _, wl := range wls {
-		for _, s := range solvers {
-			c := &cell{solver: s, workload: wl}
-			res.cells = append(res.cells, c)
-			n := o.repeats
-			if s.slow {
-				n = o.slowRepeats
-				if wl.names >= 50 {
-					n = o.slow50
+		if slices.ContainsFunc(res.cells, func(c *cell) bool { return c.workload.key == wl.key }) {
+			res.workloads = append(res.workloads, wl)
+		}
+	}
+	// Warm every solver up once, untimed: the first certificate of a
+	// process pays for account registration (certmagic), connection set-up
+	// and DNS client caches, which no later run does.
+	for _, s := range all {
+		names := []string{fmt.Sprintf("warmup-%s.example.test", s.key)}
+		if _, err := e.once(s, names); err != nil {
+			return fmt.Errorf("%s: warm-up: %w", s.label, err)
+		}
+	}
+	// Runs interleave: for each workload, run i of every solver, then
+	// run i+1, so that a drift in the machine's load spreads over all.
+	for _, wl := range res.workloads {
+		for i := 0; ; i++ {
+			more := false
+			for _, c := range res.cells {
+				if c.workload.key != wl.key || i >= c.want || c.err != nil {
+					continue
 				}
-			}
-			for i := 0; i < n; i++ {
+				more = true
+				s := c.solver
 				r, err := e.measure(s, wl, fmt.Sprintf("w%s%s%d", wl.key, shortKey(s.key), i), &c.discarded)
 				if err != nil {
 					c.err = err
-					fmt.Printf("%-8s %-28s run %d/%d: FAILED: %v\n", wl.key, s.label, i+1, n, err)
-					break
+					fmt.Printf("%-8s %-44s run %d/%d: FAILED: %v\n", wl.key, s.label, i+1, c.want, err)
+					continue
 				}
 				c.runs = append(c.runs, r)
-				polls := ""
-				if s.lego {
-					polls = fmt.Sprintf("  validation backoffs %d", r.m.backoffs)
-				}
-				fmt.Printf("%-8s %-28s run %d/%d: wall %7.2fs  provider %6.2fs  pauses %6.2fs  requests %s%s\n",
-					wl.key, s.label, i+1, n, r.wall.Seconds(), r.m.provider.Seconds(), r.m.pauses.Seconds(), formatRequests(r.requests), polls)
+				fmt.Printf("%-8s %-44s run %d/%d: wall %7.2fs  provider %6.2fs  pauses %6.2fs  wait %6.2fs  backoff %s  requests %s\n",
+					wl.key, s.label, i+1, c.want, r.wall.Seconds(), r.m.provider.Seconds(), r.m.pauses.Seconds(), r.m.waits.Seconds(), backoffText(s, r), formatRequests(r.requests))
+			}
+			if !more {
+				break
 			}
 		}
 	}
@@ -230,27 +345,36 @@ func run(o options) error {
 	return nil
 }
 
+// legoproviderTimeout is what legoprovider at its defaults tells lego.
+func (e *env) legoproviderTimeout() (timeout, interval time.Duration, err error) {
+	p, _, err := e.newLegoprovider(legoprovider.Config{})()
+	if err != nil {
+		return 0, 0, err
+	}
+	timeout, interval = p.(challenge.ProviderTimeout).Timeout()
+	return timeout, interval, nil
+}
+
+func isFirstWorkload(s *solver, wl workload) bool {
+	if s.workloads == nil {
+		return wl.key == workloads()[0].key
+	}
+	return wl.key == s.workloads[0]
+}
+
+func backoffText(s *solver, r runResult) string {
+	if !r.m.backoffKnown {
+		return "-"
+	}
+	return fmt.Sprintf("%d (%.1fs)", r.m.backoffs, r.m.backoffTime.Seconds())
+}
+
 func shortKey(k string) string {
 	var b strings.Builder
 	for _, part := range strings.Split(k, "-") {
 		b.WriteByte(part[0])
 	}
 	return b.String()
-}
-
-func pick(all []*solver, keys string) ([]*solver, error) {
-	if keys == "" {
-		return all, nil
-	}
-	var out []*solver
-	for _, k := range strings.Split(keys, ",") {
-		i := slices.IndexFunc(all, func(s *solver) bool { return s.key == strings.TrimSpace(k) })
-		if i < 0 {
-			return nil, fmt.Errorf("unknown solver %q (have %s)", k, strings.Join(solverKeys, ", "))
-		}
-		out = append(out, all[i])
-	}
-	return out, nil
 }
 
 // seedExtraZones gives every extra zone the records example.test starts
@@ -266,30 +390,37 @@ func seedExtraZones(stack *localstack.Stack) {
 	}
 }
 
-// once obtains one certificate, untimed and unchecked but for errors.
-func (e *env) once(s *solver, names []string) ([]byte, error) {
+// once obtains certificates for names, untimed and unchecked but for
+// errors.
+func (e *env) once(s *solver, names []string) ([]issued, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	obtain, err := s.prepare(ctx, names)
+	e.run++
+	r, err := s.prepare(ctx, names)
 	if err != nil {
 		return nil, err
 	}
-	return obtain()
+	out, err := r.obtain()
+	if r.settle != nil {
+		err = errors.Join(err, r.settle())
+	}
+	return out, err
 }
 
-// run is one measured certificate.
+// run is one measured run.
 type runResult struct {
 	wall     time.Duration
 	m        measured
 	requests map[string]int
 }
 
-// measure obtains one certificate for the workload and checks it: the chain
-// verifies for every name, every zone ends exactly as it began, and every
+// measure obtains the workload's certificates and checks them: each chain
+// verifies for its names, every zone ends exactly as it began, and every
 // name was validated (a run in which Pebble reused an earlier authorization
 // is discarded and repeated).
 func (e *env) measure(s *solver, wl workload, tag string, discarded *int) (runResult, error) {
 	zones := append([]string{localstack.Zone}, extraZones...)
+	fake := e.stack.Fake.(*mijnhosttest.Server)
 	for attempt := 0; ; attempt++ {
 		names := wl.list(tag + strings.Repeat("x", attempt))
 		before := map[string][]string{}
@@ -297,23 +428,33 @@ func (e *env) measure(s *solver, wl workload, tag string, discarded *int) (runRe
 			before[z] = e.stack.Fake.Snapshot(z)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-		obtain, err := s.prepare(ctx, names)
+		e.run++
+		rn, err := s.prepare(ctx, names)
 		if err != nil {
 			cancel()
 			return runResult{}, fmt.Errorf("setting up: %w", err)
 		}
 		s.m.reset()
-		e.stack.Fake.(*mijnhosttest.Server).ResetCounts()
+		fake.ResetCounts()
 		start := time.Now()
-		certPEM, err := obtain()
-		wall := time.Since(start)
+		certs, err := rn.obtain()
+		end := time.Now()
+		if rn.settle != nil {
+			err = errors.Join(err, rn.settle())
+		}
 		cancel()
-		r := runResult{wall: wall, m: s.m.read(), requests: e.stack.Fake.(*mijnhosttest.Server).Requests()}
+		r := runResult{wall: end.Sub(start), m: s.m.read(start, end), requests: fake.Requests()}
+		r.m.backoffKnown = s.inProcess
 		if err != nil {
 			return r, err
 		}
-		if err := e.stack.CA.VerifyChain(certPEM, names); err != nil {
-			return r, fmt.Errorf("certificate: %w", err)
+		for _, c := range certs {
+			if err := e.stack.CA.VerifyChain(c.pem, c.names); err != nil {
+				return r, fmt.Errorf("certificate of %s: %w", strings.Join(c.names, ", "), err)
+			}
+		}
+		if len(certs) == 0 {
+			return r, errors.New("no certificate")
 		}
 		for _, z := range zones {
 			if after := e.stack.Fake.Snapshot(z); !slices.Equal(before[z], after) {
@@ -324,7 +465,7 @@ func (e *env) measure(s *solver, wl workload, tag string, discarded *int) (runRe
 			return r, nil
 		}
 		*discarded++
-		fmt.Printf("%-8s %-28s %d presents and %d cleanups for %d names (Pebble reused an authorization): run discarded\n",
+		fmt.Printf("%-8s %-44s %d presents and %d cleanups for %d names (Pebble reused an authorization): run discarded\n",
 			wl.key, s.label, r.m.presents, r.m.cleanups, len(names))
 		if attempt >= 3 {
 			return r, errors.New("Pebble kept reusing authorizations")
