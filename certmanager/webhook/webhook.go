@@ -108,6 +108,13 @@ func Solvers(opts Options) []cmwebhook.Solver {
 			if c == nil {
 				return nil, fmt.Errorf("no Kubernetes client configuration: run the webhook in a cluster or give --kubeconfig")
 			}
+			// Above client-go's default of 5 requests a second: each
+			// challenge reads its Secrets and takes a zone Lease, and a
+			// throttled Lease renewal could let the Lease expire.
+			c = rest.CopyConfig(c)
+			if c.QPS == 0 {
+				c.QPS, c.Burst = 50, 100
+			}
 			return kubernetes.NewForConfig(c)
 		}
 	}
