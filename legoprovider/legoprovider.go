@@ -51,7 +51,10 @@ type Records = solver.Provider
 // every lego provider of this project shares, in the same order.
 type Config struct {
 	// Records writes the challenge records: any libdns provider, such as
-	// one of this project's libdns packages.
+	// one of this project's libdns packages. Give those GroupWindow: -1
+	// (NewDNSProvider does): lego presents one challenge at a time, so
+	// the engine's group-commit window would only delay each write
+	// (100 ms a write by default).
 	Records Records
 	// TTL of challenge records in seconds; 0 leaves it to the provider.
 	TTL int
