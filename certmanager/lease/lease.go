@@ -7,10 +7,10 @@
 // its holder stopped renewing it for leaseDurationSeconds; it renews it
 // every Renew while held, and releases it by clearing the holder. A replica
 // that dies while holding a Lease stops renewing it, so the Lease expires
-// and another replica takes it after Duration. Two Lockers with different
-// identities never hold one Lease at once, provided their clocks agree to
-// well within Duration and a holder's write ends within Duration after its
-// last renewal.
+// and another replica takes it after Duration. No two Lock calls hold one
+// key's Lease at once (whether of one Locker or of several), provided the
+// replicas' clocks agree to well within Duration and each renewal reaches
+// kube-apiserver before the Lease expires.
 package lease
 
 import (
@@ -179,8 +179,11 @@ func (l *Locker) try(ctx context.Context, name, key string) (*coordv1.Lease, err
 	if cur.Spec.HolderIdentity != nil {
 		holder = *cur.Spec.HolderIdentity
 	}
+	// A Lease that names this Locker's own identity is held too: by
+	// another Lock call of this Locker, or left by a release that failed;
+	// it frees itself when it expires.
 	expired := false
-	if holder != "" && holder != l.Identity {
+	if holder != "" {
 		if cur.Spec.RenewTime == nil || cur.Spec.LeaseDurationSeconds == nil {
 			expired = true
 		} else {
@@ -243,7 +246,8 @@ func (l *Locker) hold(lease *coordv1.Lease) func() {
 				next := cur.DeepCopy()
 				now := metav1.NowMicro()
 				next.Spec.RenewTime = &now
-				ctx, cancel := context.WithTimeout(context.Background(), renew)
+				// A renewal may take until the Lease would expire.
+				ctx, cancel := context.WithTimeout(context.Background(), max(l.duration()-renew, renew))
 				updated, err := leases.Update(ctx, next, metav1.UpdateOptions{})
 				cancel()
 				if err != nil {
