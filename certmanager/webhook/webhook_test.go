@@ -2,8 +2,11 @@ package webhook_test
 
 import (
 	"bytes"
+	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -132,7 +135,33 @@ func TestInProcess(t *testing.T) {
 	if len(solvers) != len(providers.Names()) {
 		t.Fatalf("%d solvers for %d providers", len(solvers), len(providers.Names()))
 	}
-	cm := webhooktest.Client(t, webhooktest.Serve(t, initialised, solvers...))
+	served := webhooktest.Serve(t, initialised, solvers...)
+	cm := webhooktest.Client(t, served)
+
+	// On the wire, a solver's error is HTTP 201 with success false and the
+	// sentence in status.message, which cert-manager puts on the Challenge.
+	t.Run("wire", func(t *testing.T) {
+		body := `{"apiVersion":"webhook.acme.cert-manager.io/v1alpha1","kind":"ChallengePayload","request":{"uid":"","action":"Present","type":"dns-01","dnsName":"example.test","key":"k","resourceNamespace":"ns","resolvedFQDN":"_acme-challenge.example.test.","resolvedZone":"example.test.","allowAmbientCredentials":false,"config":{"apiToken":"x"}}}`
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+		resp, err := client.Post(served.Host+"/apis/"+webhooktest.Group+"/v1alpha1/mijnhost", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Response struct {
+				Success bool
+				Status  struct{ Status, Message string }
+			}
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		want := `unknown field "apiToken" in the webhook config of solver mijnhost: use apiKeySecretRef, apiUrl, ttl`
+		if resp.StatusCode != http.StatusCreated || out.Response.Success || out.Response.Status.Status != "Failure" && out.Response.Status.Status != "Failed" || out.Response.Status.Message != want {
+			t.Errorf("HTTP %d, %+v; want 201, success false, message %q", resp.StatusCode, out.Response, want)
+		}
+	})
 
 	var secrets []string // every secret value a stack was configured with
 	var messages []string
