@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -57,13 +58,14 @@ func run() error {
 	opts := webhook.Options{Log: log}
 	if leases {
 		identity := lease.Identity()
+		var once sync.Once // every solver's Initialize makes the lock; say it once
 		opts.Lock = func(client kubernetes.Interface) (webhook.Lock, error) {
 			ns, err := lease.Namespace(os.Getenv("ACME_HOOK_LEASE_NAMESPACE"))
 			if err != nil {
 				return nil, err
 			}
 			l := &lease.Locker{Client: client, Namespace: ns, Identity: identity, Log: log}
-			log.Info("zone writes serialised across replicas with Leases", "namespace", ns, "holder", identity)
+			once.Do(func() { log.Info("zone writes serialised across replicas with Leases", "namespace", ns, "holder", identity) })
 			return l.Lock, nil
 		}
 	} else {
