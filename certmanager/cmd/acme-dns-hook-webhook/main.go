@@ -65,7 +65,9 @@ func run() error {
 				return nil, err
 			}
 			l := &lease.Locker{Client: client, Namespace: ns, Identity: identity, Log: log}
-			once.Do(func() { log.Info("zone writes serialised across replicas with Leases", "namespace", ns, "holder", identity) })
+			once.Do(func() {
+				log.Info("zone writes serialised across replicas with Leases", "namespace", ns, "holder", identity)
+			})
 			return l.Lock, nil
 		}
 	} else {
