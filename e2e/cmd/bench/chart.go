@@ -12,8 +12,8 @@ import (
 // drawn as hollow markers next to x = 10.
 func (r *results) svg() string {
 	const (
-		width, height                = 760, 470
-		left, right, top, bottom     = 70, 230, 48, 58
+		width, height                = 960, 500
+		left, right, top, bottom     = 70, 330, 48, 58
 		plotW                        = width - left - right
 		plotH                        = height - top - bottom
 		xMinN, xMaxN                 = 0.8, 65.0
@@ -21,7 +21,7 @@ func (r *results) svg() string {
 		fontFamily                   = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\""
 		legendX, legendY, legendStep = width - right + 18, top + 10, 22
 	)
-	colors := []string{"#c0392b", "#2471a3", "#1e8449", "#b9770e", "#7d3c98", "#555555"}
+	colors := []string{"#c0392b", "#2471a3", "#1e8449", "#b9770e", "#7d3c98", "#555555", "#17a589"}
 
 	// y range from the data, padded to whole decades.
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -77,6 +77,10 @@ func (r *results) svg() string {
 
 	for i, s := range r.solvers {
 		color := colors[i%len(colors)]
+		dash := "" // the second round of colours is dashed
+		if i >= len(colors) {
+			dash = ` stroke-dasharray="6 3"`
+		}
 		var pts []string
 		for _, c := range r.cells {
 			if c.solver != s || c.err != nil || len(c.runs) == 0 {
@@ -100,10 +104,10 @@ func (r *results) svg() string {
 				x(n), y(med), markerR, fill, color, html.EscapeString(s.label), html.EscapeString(c.workload.title), html.EscapeString(c.wallCell()))
 		}
 		if len(pts) > 1 {
-			p(`<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`, strings.Join(pts, " "), color)
+			p(`<polyline points="%s" fill="none" stroke="%s" stroke-width="2"%s/>`, strings.Join(pts, " "), color, dash)
 		}
 		ly := legendY + i*legendStep
-		p(`<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2"/>`, legendX, legendX+22, ly, ly, color)
+		p(`<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2"%s/>`, legendX, legendX+22, ly, ly, color, dash)
 		p(`<circle cx="%d" cy="%d" r="%.1f" fill="%s"/>`, legendX+11, ly, markerR, color)
 		p(`<text x="%d" y="%d" font-size="12" %s>%s</text>`, legendX+30, ly+4, fontFamily, html.EscapeString(s.label))
 	}

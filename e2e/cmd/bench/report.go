@@ -18,6 +18,9 @@ type cell struct {
 	err       error
 	discarded int
 	want      int // runs asked for
+	// failures are the errors of runs that failed and were tried once
+	// more.
+	failures []string
 }
 
 type results struct {
@@ -286,6 +289,11 @@ func (r *results) markdown() string {
 	}
 	if d := r.discarded(); d > 0 {
 		p("%d run(s) were discarded and repeated for a reused authorization.", d)
+	}
+	for _, c := range r.cells {
+		for _, f := range c.failures {
+			p("A run of %s at %s failed and was tried once more: %s", c.solver.label, c.workload.title, mdEscape(f))
+		}
 	}
 	p("")
 	p("Workloads: one certificate of 1 name; apex + wildcard (2 names, one TXT name holding two values); 10 and 50 names in one zone (for the Caddy shape: 10 and 50 single-name certificates of one zone at once); 10 names spread over 5 zones (2 each; the four extra zones start with the same 11 records as `example.test`).")

@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/caddyserver/certmagic"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/zone"
 )
 
 // --- targets (issue 13) ---
@@ -161,6 +161,8 @@ func (r *results) targets() []target {
 			if batch != nil {
 				t.figure += fmt.Sprintf("; batched presents: %s (%s)", ratio(b.med(wallOf)/batch.med(wallOf)), secs(batch.med(wallOf)))
 			}
+			t.figure += fmt.Sprintf("; without lego's validation backoff (medians of wall − backoff): %s (%s vs %s)",
+				ratio(b.med(noBackoffOf)/lp10.med(noBackoffOf)), secs(lp10.med(noBackoffOf)), secs(b.med(noBackoffOf)))
 			t.verdict = verdict(true, b.med(wallOf)/lp10.med(wallOf) >= 3.5)
 		} else {
 			t.verdict = verdict(false, false)
@@ -172,6 +174,7 @@ func (r *results) targets() []target {
 			if batch != nil {
 				t.figure += fmt.Sprintf("; batched presents: %s", secs(batch.med(wallOf)))
 			}
+			t.figure += fmt.Sprintf("; without lego's validation backoff: %s vs %s", secs(lp10.med(noBackoffOf)), secs(bt.med(noBackoffOf)))
 			t.verdict = verdict(true, lp10.med(wallOf) < bt.med(wallOf))
 		} else {
 			t.verdict = verdict(false, false)
@@ -183,9 +186,12 @@ func (r *results) targets() []target {
 	{
 		t := target{target: "lego CLI exec + hook: ≤ 4 API requests per challenge, and fewer than the built-in provider's 6"}
 		c, b := r.get("lego-cli-exec", "10"), r.get("lego-builtin", "10")
-		if c != nil {
-			per := c.med(totalOf) / 10
-			t.figure = fmt.Sprintf("%s requests at 10 names (list %s, read %s, write %s) = %s per challenge", num(c.med(totalOf)), num(c.med(listsOf)), num(c.med(readsOf)), num(c.med(writesOf)), num(round1(per)))
+		if c1 := r.get("lego-cli-exec", "1"); c != nil && c1 != nil {
+			// Counted as for legoprovider: per challenge after the first,
+			// so the certificate's one zone listing is not spread over it.
+			per := (c.med(totalOf) - c1.med(totalOf)) / 9
+			t.figure = fmt.Sprintf("(%s at 10 names (list %s, read %s, write %s) − %s at 1 name) / 9 = %s per challenge after the first; %s averaged over all 10 with the listing",
+				num(c.med(totalOf)), num(c.med(listsOf)), num(c.med(readsOf)), num(c.med(writesOf)), num(c1.med(totalOf)), num(round1(per)), num(round1(c.med(totalOf)/10)))
 			met := per <= 4
 			if b != nil {
 				bper := b.med(totalOf) / 10
@@ -203,6 +209,9 @@ func (r *results) targets() []target {
 	}
 	return out
 }
+
+// noBackoffOf is the wall time less lego's validation backoff.
+func noBackoffOf(r runResult) float64 { return (r.wall - r.m.backoffTime).Seconds() }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
@@ -241,7 +250,7 @@ func (r *results) why(p func(string, ...any)) {
 	var legoRows []string
 	for _, s := range r.solvers {
 		if c := r.get(s.key, "10"); c != nil && s.lego && s.inProcess {
-			legoRows = append(legoRows, fmt.Sprintf("%s %s backoffs, %s of %s", s.label, num(c.med(backoffsOf)), secs(c.med(backoffTimeOf)), secs(c.med(wallOf))))
+			legoRows = append(legoRows, fmt.Sprintf("%s %s backoffs, %s of %s (%s without)", s.label, num(c.med(backoffsOf)), secs(c.med(backoffTimeOf)), secs(c.med(wallOf)), secs(c.med(noBackoffOf))))
 		}
 	}
 	if len(legoRows) > 0 {
@@ -260,7 +269,10 @@ func (r *results) why(p func(string, ...any)) {
 		p("**certmagic's DNS01Solver** (one certificate of N names) presents the challenges one after another, each `AppendRecords` written before it returns, and cleans each up after polling its authorization: 2 + 2 requests per name plus a listing (%s at 10 names). Its propagation check sleeps a fixed 2 s before its first look at each name, one name after another: %s of DNS wait in the %s median at 10 names.",
 			num(c.med(totalOf)), secs(c.med(waitsOf)), secs(c.med(wallOf)))
 		if n := r.get("certmagic-nocheck", "10"); n != nil {
-			p("With the check off it takes %s: %s in the provider and %s in acmez, which polls the authorizations one at a time and sleeps its poll interval (250 ms, not configurable through certmagic) before each first look.", secs(n.med(wallOf)), secs(n.med(providerOf)), secs(n.med(restOf)))
+			calls := 2 * float64(n.workload.names)
+			reqTime := n.med(totalOf) * r.opts.latency.Seconds()
+			p("With the check off it takes %s: %s in the provider and %s in acmez, which polls the authorizations one at a time and sleeps its poll interval (250 ms, not configurable through certmagic) before each first look. The provider's %s are %s of API requests at %v each and %s more, %s per call: the zone engine waits its group-commit window (%v by default) before the first write to an idle zone, which certmagic's calls, one at a time, each pay.",
+				secs(n.med(wallOf)), secs(n.med(providerOf)), secs(n.med(restOf)), secs(n.med(providerOf)), secs(reqTime), r.opts.latency, secs(n.med(providerOf)-reqTime), secs((n.med(providerOf)-reqTime)/calls), zone.DefaultGroupWindow)
 		}
 		p("")
 	}
@@ -316,6 +328,3 @@ func (r *results) lpInterval() string {
 	}
 	return "—"
 }
-
-var _ = slices.Contains[[]string]
-var _ = time.Second
