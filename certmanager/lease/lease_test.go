@@ -3,7 +3,6 @@
 package lease_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/internal/kubetest"
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/lease"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 func clientFor(t *testing.T, kubeconfig string) kubernetes.Interface {
@@ -39,23 +39,6 @@ func clientFor(t *testing.T, kubeconfig string) kubernetes.Interface {
 	return c
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestLocker runs Lockers against a real kube-apiserver: two holders never
 // hold one key at once; a Lease left by a holder that died is taken over
 // once it expires; a held Lease is renewed past its duration and not taken;
@@ -64,7 +47,7 @@ func (s *syncBuffer) String() string {
 func TestLocker(t *testing.T) {
 	cluster := kubetest.Start(t)
 	client := clientFor(t, cluster.AdminKubeconfig)
-	var logs syncBuffer
+	var logs apitest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	a := &lease.Locker{Client: client, Namespace: "default", Identity: "replica-a", Log: log}
 	b := &lease.Locker{Client: client, Namespace: "default", Identity: "replica-b", Log: log}

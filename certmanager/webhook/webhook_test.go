@@ -1,7 +1,6 @@
 package webhook_test
 
 import (
-	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -27,6 +26,7 @@ import (
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/internal/webhooktest"
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/lease"
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/webhook"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providertest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
@@ -38,24 +38,6 @@ const wrongKey = "WRONG-recognisable-7f3a9c0d"
 
 // lockedNamespace is a namespace whose Secrets the webhook may not read.
 const lockedNamespace = "locked"
-
-// syncBuffer collects log output from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // seed is every stack's zone: the shared seed and another client's stale
 // challenge value at the apex's challenge name, which must survive.
@@ -98,7 +80,7 @@ func diff(a, b []string) string {
 // cert-manager's resolvedZone corrected from the account's zones; and each
 // user error worded as cert-manager shows it, never with a secret.
 func TestInProcess(t *testing.T) {
-	var logs syncBuffer
+	var logs apitest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	clients := fake.NewClientset()
 	clients.PrependReactor("get", "secrets", func(a k8stesting.Action) (bool, runtime.Object, error) {

@@ -12,10 +12,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providertest"
@@ -23,24 +23,6 @@ import (
 )
 
 const serveUser, servePass = "lego", "serve-password-5d2f9a"
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startStack starts the mijn.host fake seeded with providertest's zone
 // and a DNS server serving it, and returns them with the environment a
@@ -80,7 +62,7 @@ func challenges(fake *mijnhosttest.Server, zone string) map[string][]string {
 
 // startHandler serves the handler serve builds, on a solver for a fresh
 // fake and DNS server, as `acme-dns-hook serve` would.
-func startHandler(t *testing.T) (*mijnhosttest.Server, *httptest.Server, *syncBuffer) {
+func startHandler(t *testing.T) (*mijnhosttest.Server, *httptest.Server, *apitest.Buffer) {
 	t.Helper()
 	stack, lines := startStack(t)
 	env := envFunc(lines)
@@ -92,7 +74,7 @@ func startHandler(t *testing.T) (*mijnhosttest.Server, *httptest.Server, *syncBu
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &apitest.Buffer{}
 	srv := httptest.NewServer(newHandler(s, serveUser, servePass, log, append(providers.Secrets(env), servePass)))
 	t.Cleanup(srv.Close)
 	return stack, srv, log
@@ -296,7 +278,7 @@ func TestServeNeedsCredentials(t *testing.T) {
 
 // startLimited runs the handler serve builds on a server and listener made
 // by newServer with l, as serve does, and returns its address.
-func startLimited(t *testing.T, l limits) (string, *mijnhosttest.Server, *syncBuffer, *limitListener) {
+func startLimited(t *testing.T, l limits) (string, *mijnhosttest.Server, *apitest.Buffer, *limitListener) {
 	t.Helper()
 	stack, lines := startStack(t)
 	env := envFunc(lines)
@@ -308,7 +290,7 @@ func startLimited(t *testing.T, l limits) (string, *mijnhosttest.Server, *syncBu
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &apitest.Buffer{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

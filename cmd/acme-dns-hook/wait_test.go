@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providertest"
 )
 
@@ -32,7 +33,7 @@ func TestPresentWaitsForDNS(t *testing.T) {
 		}
 	})
 	done := make(chan int, 1)
-	stderr := &syncBuffer{}
+	stderr := &apitest.Buffer{}
 	go func() {
 		done <- run(context.Background(), []string{"present", name, goodValue}, envFunc(env), &bytes.Buffer{}, stderr)
 	}()

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 )
 
@@ -284,7 +285,7 @@ func TestObtainAndServe(t *testing.T) {
 			start := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			var logs syncBuffer
+			var logs apitest.Buffer
 			file := filepath.Join(fixtures, tt.file)
 			if strings.HasPrefix(tt.file, "generated:") {
 				file = generatedCaddyfile(t, stack)
@@ -441,22 +442,4 @@ func lookupEnv(env []string, key string) string {
 		}
 	}
 	return ""
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's output and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

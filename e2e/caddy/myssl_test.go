@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/myssl/myssltest"
 )
 
@@ -90,7 +91,7 @@ a.example.test, b.example.test {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var logs syncBuffer
+	var logs apitest.Buffer
 	cmd := caddyCmd(ctx, env, "run", "--config", file, "--adapter", "caddyfile")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

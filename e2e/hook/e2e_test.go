@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/api/mijnhost/mijnhosttest"
 )
 
@@ -164,7 +165,7 @@ func startServe(t *testing.T, env []string) string {
 	t.Helper()
 	cmd := exec.Command(hookBin, "serve", "--listen", "127.0.0.1:0")
 	cmd.Env = append(slices.Clone(env), "ACME_HOOK_SERVE_USERNAME="+serveUser, "ACME_HOOK_SERVE_PASSWORD="+servePass)
-	out := &syncBuffer{}
+	out := &apitest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting acme-dns-hook serve: %v", err)

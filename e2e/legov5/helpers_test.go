@@ -1,7 +1,6 @@
 package legov5
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -14,7 +13,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +27,7 @@ import (
 	"github.com/libdns/libdns"
 
 	"github.com/acme-dns-hook/acme-dns-hook/e2e/localstack"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
 )
 
@@ -59,8 +58,8 @@ var (
 // pointed at the stack's DNS server.
 type world struct {
 	stack  *localstack.Stack
-	before []string    // the zone as the fake stored it at the start
-	log    *syncBuffer // lego's log
+	before []string        // the zone as the fake stored it at the start
+	log    *apitest.Buffer // lego's log
 }
 
 // newWorld starts provider's stack with Pebble (and c's delegating domain,
@@ -77,7 +76,7 @@ func newWorld(t *testing.T, provider string, c cert) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(stack.Close)
-	w := &world{stack: stack, before: stack.Fake.Snapshot(localstack.Zone), log: &syncBuffer{}}
+	w := &world{stack: stack, before: stack.Fake.Snapshot(localstack.Zone), log: &apitest.Buffer{}}
 	stack.Fake.ResetCounts()
 	dns01.SetDefaultClient(dns01.NewClient(&dns01.Options{RecursiveNameservers: []string{stack.DNS.Addr()}}))
 	legolog.SetDefault(slog.New(slog.NewTextHandler(w.log, &slog.HandlerOptions{Level: slog.LevelInfo})))
@@ -176,21 +175,3 @@ type user struct {
 func (u *user) GetEmail() string                       { return "" }
 func (u *user) GetRegistration() *acme.ExtendedAccount { return u.reg }
 func (u *user) GetPrivateKey() crypto.Signer           { return u.key }
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

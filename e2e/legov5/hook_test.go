@@ -12,6 +12,8 @@ import (
 	"github.com/go-acme/lego/v5/challenge"
 	legoexec "github.com/go-acme/lego/v5/providers/dns/exec"
 	"github.com/go-acme/lego/v5/providers/dns/httpreq"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 // TestHookTraefikPaths obtains certificates with the lego v5 library
@@ -99,7 +101,7 @@ func startServe(t *testing.T, env, secrets []string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting acme-dns-hook serve: %v", err)
 	}
-	out := &syncBuffer{}
+	out := &apitest.Buffer{}
 	listening := make(chan string, 1)
 	go func() {
 		s := bufio.NewScanner(pr)

@@ -1,7 +1,6 @@
 package propagation
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 // fakeDNS is an in-test DNS server on one loopback port (UDP and TCP) whose
@@ -250,24 +251,6 @@ const (
 	name  = "_acme-challenge.example.com."
 	value = "Ga4tnHJSMf9lxHxkYkAe_9Bcym3ydFtdl8uq8Rq6LBo"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the test to read while Wait writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 func TestWaitResolvers(t *testing.T) {
 	tests := []struct {
@@ -679,7 +662,7 @@ func TestProgress(t *testing.T) {
 				f.addLocked(name + ` 60 IN TXT "` + value + `"`)
 			}
 		})
-		var out lockedBuffer
+		var out apitest.Buffer
 		c := &Checker{Resolvers: []string{f.addr}, Interval: 20 * time.Millisecond, Timeout: 5 * time.Second, Progress: &out}
 		if err := c.Wait(context.Background(), "example.com.", name, value); err != nil {
 			t.Fatalf("Wait: %v", err)
@@ -703,7 +686,7 @@ func TestProgress(t *testing.T) {
 				f.addLocked(txt)
 			}
 		})
-		var out lockedBuffer
+		var out apitest.Buffer
 		s.checker.Progress = &out
 		if err := s.checker.Wait(context.Background(), "example.com.", name, value); err != nil {
 			t.Fatalf("Wait: %v", err)

@@ -3,7 +3,6 @@
 package main_test
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -19,7 +18,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,6 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/internal/kubetest"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/api/apitest"
 )
 
 // The names the chain tests install the chart with.
@@ -121,25 +120,7 @@ func build(path string) error {
 // replica is one running webhook process.
 type replica struct {
 	port int
-	log  *lockedBuffer
-}
-
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	log  *apitest.Buffer
 }
 
 // startReplica runs the built webhook as pod name with the chart's
@@ -158,7 +139,7 @@ func (c *chain) startReplica(t *testing.T, name string, env ...string) *replica 
 		"--kubeconfig="+c.kubeconfig, "--authentication-kubeconfig="+c.kubeconfig, "--authorization-kubeconfig="+c.kubeconfig,
 		"--v=1")
 	cmd.Env = append([]string{"GROUP_NAME=" + group, "POD_NAME=" + name, "POD_NAMESPACE=" + cmNamespace, "HOME=" + dir, "PATH=" + os.Getenv("PATH")}, env...)
-	r := &replica{port: port, log: &lockedBuffer{}}
+	r := &replica{port: port, log: &apitest.Buffer{}}
 	cmd.Stdout, cmd.Stderr = r.log, r.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -241,11 +241,7 @@ var caddyWorkloads = []string{"10", "50"}
 // 10 s after the row's previous one ended, as fresh as at Caddy's start.
 func (e *env) caddySolver(key, label, settings string, providerCheck, defaultLimiter bool) (*solver, error) {
 	m := e.newMeter()
-	class := classFast
-	if defaultLimiter {
-		class = classSlow // its 50-name run takes 40 s and more: the limiter
-	}
-	s := &solver{key: key, label: label, settings: settings, class: class, workloads: caddyWorkloads,
+	s := &solver{key: key, label: label, settings: settings, class: classFast, workloads: caddyWorkloads,
 		skip: "the Caddy shape is measured at 10 and 50 names, each name a certificate of its own", hasDNSWait: true,
 		caddy: true, defaultLimiter: defaultLimiter, m: m}
 	ce, err := e.newCertmagicEnv(key)

@@ -78,10 +78,10 @@ type options struct {
 func main() {
 	var o options
 	flag.DurationVar(&o.latency, "latency", 50*time.Millisecond, "latency the fake mijn.host API adds to every request")
-	flag.IntVar(&o.repeats, "repeats", 5, "runs per workload of the fast solvers (certmagic with its check off, the batching solver, the Caddy shape with the limiter raised)")
+	flag.IntVar(&o.repeats, "repeats", 5, "runs per workload of the fast solvers (certmagic with its check off, the batching solver, the Caddy shape)")
 	flag.IntVar(&o.repeats50, "repeats-50", 3, "runs of the 50-name workload for the fast solvers")
-	flag.IntVar(&o.slowRepeats, "slow-repeats", 3, "runs per workload of the slow solvers (certmagic at its defaults, the Caddy shape with certmagic's rate limiter at its default)")
-	flag.IntVar(&o.slow50, "slow-repeats-50", 1, "runs of the 50-name workload for the slow solvers")
+	flag.IntVar(&o.slowRepeats, "slow-repeats", 3, "runs per workload of the slow solvers (certmagic at its defaults)")
+	flag.IntVar(&o.slow50, "slow-repeats-50", 1, "runs of the 50-name workload for the slow solvers and the Caddy shape with certmagic's rate limiter at its default")
 	flag.IntVar(&o.legoRepeats, "lego-repeats", 5, "runs per workload of every lego solver (library and CLI)")
 	flag.BoolVar(&o.quick, "quick", false, "smoke run: each solver's smallest workload, one run each, short zone benchmark; writes files only with -out")
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "the Markdown report to write (\"\" to write none)")

@@ -264,7 +264,7 @@ func (r *results) markdown() string {
 	p("| load average (1, 5, 15 min) | %s at start, %s at the end of the certificate runs |", f.loadStart, f.loadEnd)
 	p("| API latency | %v per request, every endpoint (`-latency`) |", r.opts.latency)
 	p("| Pebble, the same for every solver | %s |", f.pebble)
-	p("| runs | %d per workload for every lego row (`-lego-repeats`); %d for the fast rows (%d at 50 names: `-repeats`, `-repeats-50`); %d for the slow ones, certmagic at its defaults and the Caddy shape with certmagic's limiter at its default (%d at 50 names: `-slow-repeats`, `-slow-repeats-50`); each solver obtained one untimed warm-up certificate first, and the runs of a workload interleave (run 1 of every row, then run 2, …) |", r.opts.legoRepeats, r.opts.repeats, r.opts.repeats50, r.opts.slowRepeats, r.opts.slow50)
+	p("| runs | %d per workload for every lego row (`-lego-repeats`); %d for the fast rows (%d at 50 names: `-repeats`, `-repeats-50`); %d for certmagic at its defaults (`-slow-repeats`); %d at 50 names for the Caddy shape with certmagic's limiter at its default, which spreads the orders over 40 s and more (`-slow-repeats-50`); each solver obtained one untimed warm-up certificate first, and the runs of a workload interleave (run 1 of every row, then run 2, …) |", r.opts.legoRepeats, r.opts.repeats, r.opts.repeats50, r.opts.slowRepeats, r.opts.slow50)
 	p("")
 	p("Solvers:")
 	p("")

@@ -269,6 +269,8 @@ func (s *solver) runsFor(o options, wl workload) int {
 	switch {
 	case s.class == classLego:
 		return o.legoRepeats
+	case s.defaultLimiter && wl.names >= 50:
+		return o.slow50 // certmagic's limiter spreads its orders over 40 s and more
 	case s.class == classSlow && wl.names >= 50:
 		return o.slow50
 	case s.class == classSlow:

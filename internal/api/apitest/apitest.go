@@ -353,3 +353,24 @@ func JSONLines[R any](recs []R) []string {
 	}
 	return out
 }
+
+// Buffer collects output written from many goroutines (a server's log, a
+// child process's stderr); its zero value is ready to use.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns everything written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
