@@ -23,7 +23,6 @@ import (
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/internal/webhooktest"
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/lease"
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/webhook"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providertest"
 )
 
@@ -37,16 +36,7 @@ import (
 func TestConformance(t *testing.T) {
 	for _, name := range providertest.Names() {
 		t.Run(name, func(t *testing.T) {
-			d, err := providers.Lookup(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stack, err := providertest.Start(name, providertest.Zone, seed(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer stack.Close()
-			immediate(stack.Fake)
+			d, stack := webhooktest.Stack(t, name)
 			before := stack.Fake.Snapshot(providertest.Zone)
 			cfg, data := webhooktest.Config(d, stack.Fake, "conformance-creds")
 			dir := t.TempDir()

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libdns/libdns"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,20 +37,6 @@ const wrongKey = "WRONG-recognisable-7f3a9c0d"
 
 // lockedNamespace is a namespace whose Secrets the webhook may not read.
 const lockedNamespace = "locked"
-
-// seed is every stack's zone: the shared seed and another client's stale
-// challenge value at the apex's challenge name, which must survive.
-func seed() []libdns.RR {
-	return append(providertest.Seed(), libdns.RR{Name: "_acme-challenge", Type: "TXT", TTL: 120 * time.Second, Data: "other-client-value"})
-}
-
-// immediate makes a fake whose records take effect after a delay (HostUp's
-// "pending") serve them at once, so DNS answers right after a call.
-func immediate(f providertest.Fake) {
-	if p, ok := f.(interface{ SetPendingFor(time.Duration) }); ok {
-		p.SetPendingFor(0)
-	}
-}
 
 // diff lists the snapshot lines only in a (-) and only in b (+).
 func diff(a, b []string) string {
@@ -149,16 +134,7 @@ func TestInProcess(t *testing.T) {
 	var messages []string
 	for _, name := range providertest.Names() {
 		t.Run(name, func(t *testing.T) {
-			d, err := providers.Lookup(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stack, err := providertest.Start(name, providertest.Zone, seed(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer stack.Close()
-			immediate(stack.Fake)
+			d, stack := webhooktest.Stack(t, name)
 			secrets = append(secrets, stack.Secrets()...)
 			ambientMu.Lock()
 			ambient = providertest.Env(d, stack.Fake)

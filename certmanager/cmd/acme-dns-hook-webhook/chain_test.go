@@ -13,13 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libdns/libdns"
-
 	whapi "github.com/cert-manager/cert-manager/pkg/acme/webhook/apis/acme/v1alpha1"
 
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/internal/webhooktest"
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/webhook"
-	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providertest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 )
@@ -37,20 +34,6 @@ func (c *chain) applySecret(t *testing.T, ns, name string, data map[string][]byt
 		fmt.Fprintf(&b, "  %s: %s\n", k, base64.StdEncoding.EncodeToString(v))
 	}
 	c.cluster.Apply(t, b.String())
-}
-
-// immediate makes a fake whose records take effect after a delay (HostUp's
-// "pending") serve them at once.
-func immediate(f providertest.Fake) {
-	if p, ok := f.(interface{ SetPendingFor(time.Duration) }); ok {
-		p.SetPendingFor(0)
-	}
-}
-
-// seed is every stack's zone: the shared seed and another client's stale
-// challenge value, which must survive.
-func seed() []libdns.RR {
-	return append(providertest.Seed(), libdns.RR{Name: "_acme-challenge", Type: "TXT", TTL: 120 * time.Second, Data: "other-client-value"})
 }
 
 const wrongKey = "WRONG-recognisable-5e1d7b22"
@@ -75,16 +58,7 @@ func TestChain(t *testing.T) {
 	var messages []string
 	for _, name := range providertest.Names() {
 		t.Run(name, func(t *testing.T) {
-			d, err := providers.Lookup(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stack, err := providertest.Start(name, providertest.Zone, seed(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer stack.Close()
-			immediate(stack.Fake)
+			d, stack := webhooktest.Stack(t, name)
 			secrets = append(secrets, stack.Secrets()...)
 			before := stack.Fake.Snapshot(providertest.Zone)
 			secret := name + "-creds"
@@ -218,16 +192,7 @@ func TestTwoReplicas(t *testing.T) {
 	total := 0
 	for _, name := range providertest.Names() {
 		t.Run(name, func(t *testing.T) {
-			d, err := providers.Lookup(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stack, err := providertest.Start(name, providertest.Zone, seed(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer stack.Close()
-			immediate(stack.Fake)
+			d, stack := webhooktest.Stack(t, name)
 			// Each API call takes a while, as a real API's does, so that
 			// the two replicas' read-modify-write cycles overlap.
 			stack.Fake.SetLatency(20 * time.Millisecond)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/client-go/rest"
@@ -24,9 +25,33 @@ import (
 	cmclient "github.com/cert-manager/cert-manager/pkg/issuer/acme/dns/webhook"
 
 	"github.com/acme-dns-hook/acme-dns-hook/certmanager/webhook"
+	"github.com/acme-dns-hook/acme-dns-hook/internal/providers"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/providertest"
 	"github.com/acme-dns-hook/acme-dns-hook/internal/settings"
 )
+
+// Stack starts provider name's fake API and DNS server for a test, stopped
+// by t.Cleanup: its zone holds the shared seed and another client's stale
+// challenge value at the apex's challenge name (which must survive), and a
+// fake whose records take effect after a delay (HostUp's "pending") serves
+// them at once, so DNS answers right after a call.
+func Stack(t testing.TB, name string) (*settings.Descriptor, *providertest.Stack) {
+	t.Helper()
+	d, err := providers.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := append(providertest.Seed(), libdns.RR{Name: "_acme-challenge", Type: "TXT", TTL: 120 * time.Second, Data: "other-client-value"})
+	stack, err := providertest.Start(name, providertest.Zone, seed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stack.Close)
+	if p, ok := stack.Fake.(interface{ SetPendingFor(time.Duration) }); ok {
+		p.SetPendingFor(0)
+	}
+	return d, stack
+}
 
 // Group is the API group the tests serve the solvers under.
 const Group = "acme.test.acme-dns-hook.io"
