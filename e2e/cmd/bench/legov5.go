@@ -103,7 +103,7 @@ func (e *env) legoV5Solver(key, label, settings string, newProvider func() (chal
 func (e *env) newLegov5provider(cfg legov5provider.Config) func() (challengev5.ProviderTimeout, error) {
 	return func() (challengev5.ProviderTimeout, error) {
 		c := cfg
-		c.Records = e.libdnsProvider()
+		c.Records = e.legoRecords()
 		return legov5provider.NewDNSProviderConfig(&c)
 	}
 }

@@ -224,7 +224,7 @@ func run(o options) error {
 		}},
 		{"lego-legoprovider", func() (*solver, error) {
 			return e.legoSolver("lego-legoprovider", "lego + legoprovider",
-				fmt.Sprintf("this project's legoprovider over libdns/mijnhost at its defaults (NewDefaultConfig): not sequential, polling interval %v, propagation timeout %v, each present written before it returns, cleanups held per zone and deleted by the zone's last one", lpInterval, lpTimeout),
+				fmt.Sprintf("this project's legoprovider over libdns/mijnhost at its defaults, built as NewDNSProvider builds it (the libdns provider without the engine's group-commit window): not sequential, polling interval %v, propagation timeout %v, each present written before it returns, cleanups held per zone and deleted by the zone's last one", lpInterval, lpTimeout),
 				e.newLegoprovider(legoprovider.Config{})), nil
 		}},
 		{"lego-legoprovider-batch", func() (*solver, error) {

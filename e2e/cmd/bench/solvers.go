@@ -467,7 +467,7 @@ func tuned(cfg *legomijnhost.Config) { cfg.SequenceInterval, cfg.PollingInterval
 func (e *env) newLegoprovider(cfg legoprovider.Config) func() (challenge.Provider, []dns01.ChallengeOption, error) {
 	return func() (challenge.Provider, []dns01.ChallengeOption, error) {
 		c := cfg
-		c.Records = e.libdnsProvider()
+		c.Records = e.legoRecords()
 		p, err := legoprovider.NewDNSProviderConfig(&c)
 		if err != nil {
 			return nil, nil, err
@@ -478,6 +478,16 @@ func (e *env) newLegoprovider(cfg legoprovider.Config) func() (challenge.Provide
 		}
 		return p, opts, nil
 	}
+}
+
+// legoRecords is the libdns provider of the lego rows, as legoprovider's
+// NewDNSProvider builds it: without the engine's group-commit window
+// (lego presents one challenge at a time, so the window would only delay
+// each write).
+func (e *env) legoRecords() *mijnhost.Provider {
+	p := e.libdnsProvider()
+	p.GroupWindow = -1
+	return p
 }
 
 // libdnsProvider is a fresh instance of this project's libdns provider for
