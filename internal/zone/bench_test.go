@@ -90,7 +90,7 @@ func benchRecords(zone string, n int) []Record {
 func newBenchEngine(b *testing.B, zone string) *Engine {
 	b.Helper()
 	s := &benchStore{id: "bench " + b.Name(), zones: map[string][]Record{zone: benchRecords(zone, benchZoneSize)}}
-	e, err := New(s, Options{})
+	e, err := New(s, Options{GroupWindow: -1}) // the merge alone, not the group-commit wait
 	if err != nil {
 		b.Fatal(err)
 	}
