@@ -548,7 +548,7 @@ func (e *Engine) writeZone(ctx context.Context, b ZoneWriter, zone string, befor
 		}
 	}
 	if err != nil {
-		err = fmt.Errorf("writing zone %s: %w", zone, err)
+		err = fmt.Errorf("writing zone %s for %s: %w", zone, batchNames(batch), err)
 		if untouched {
 			err = unchanged(err)
 		}
@@ -564,6 +564,25 @@ func (e *Engine) writeZone(ctx context.Context, b ZoneWriter, zone string, befor
 			o.done <- result{rrs: p.results[i]}
 		}
 	}
+}
+
+// batchNames lists the distinct record names of a batch's operations, so
+// that every caller of a failed batch write learns whose records it held.
+func batchNames(batch []*op) string {
+	var names []string
+	for _, o := range batch {
+		for _, rr := range o.rrs {
+			if !slices.Contains(names, rr.Name) {
+				names = append(names, rr.Name)
+			}
+		}
+	}
+	sort.Strings(names)
+	const shown = 10
+	if len(names) > shown {
+		return fmt.Sprintf("%s and %d more names", strings.Join(names[:shown], " "), len(names)-shown)
+	}
+	return strings.Join(names, " ")
 }
 
 // writeRecords applies each operation with single-record calls, in order.

@@ -2,6 +2,7 @@ package zone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -110,6 +111,36 @@ func TestGroupWindowOff(t *testing.T) {
 		}
 		if got := e.window != nil; got != tc.waits {
 			t.Errorf("GroupWindow %v: waits = %t, want %t", tc.window, got, tc.waits)
+		}
+	}
+}
+
+// TestFailedBatchNamesEveryCaller: when the one write of a batch fails,
+// every caller in it gets an error naming the zone and every name the
+// batch held, not only its own.
+func TestFailedBatchNamesEveryCaller(t *testing.T) {
+	m := newMemory(t.Name(), map[string][]Record{testZone: baseRecords()})
+	e, err := New(&faultyZone{whole: whole{m}, f: fault{write: errors.New("HTTP 500: internal error")}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan time.Time)
+	queued := make(chan struct{}, 1)
+	e.window = func() <-chan time.Time { return gate }
+	e.queued = func(*op) { queued <- struct{}{} }
+	names := []string{"_acme-challenge.a", "_acme-challenge.b", "_acme-challenge.c"}
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() { _, errs[i] = e.AppendRecords(context.Background(), testZone, []libdns.Record{txt(name, "v")}) })
+		<-queued
+	}
+	close(gate)
+	wg.Wait()
+	want := "writing zone example.com. for _acme-challenge.a.example.com. _acme-challenge.b.example.com. _acme-challenge.c.example.com.: HTTP 500"
+	for i, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("caller %d: err = %v, want it to hold %q", i, err, want)
 		}
 	}
 }
