@@ -244,6 +244,15 @@ func (e *env) caddySolver(key, label, settings string, providerCheck, defaultLim
 	s := &solver{key: key, label: label, settings: settings, class: classFast, workloads: caddyWorkloads,
 		skip: "the Caddy shape is measured at 10 and 50 names, each name a certificate of its own", hasDNSWait: true,
 		caddy: true, defaultLimiter: defaultLimiter, m: m}
+	if !defaultLimiter {
+		// Fifty orders at once deadlock Pebble v2.10.1 (its in-memory
+		// store and authorization locks are taken in opposite orders by
+		// new-order and validation; seen in a goroutine dump of this bench),
+		// after which every later run fails; with certmagic's limiter at its
+		// default the orders come in waves of ten and Pebble copes.
+		s.workloads = []string{"10"}
+		s.skip = "the Caddy shape with certmagic's rate limiter raised runs at 10 names only: fifty orders at once deadlock Pebble v2.10.1 (lock-order inversion between its in-memory store and its authorization locks, seen in a goroutine dump of this bench), which ends the whole run"
+	}
 	ce, err := e.newCertmagicEnv(key)
 	if err != nil {
 		return nil, err
