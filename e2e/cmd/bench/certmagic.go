@@ -204,7 +204,11 @@ func (e *env) batchingSolver(key, label, settings string) (*solver, error) {
 	cfg := ce.config()
 	s.prepare = func(ctx context.Context, names []string) (*runner, error) {
 		certmagic.RateLimitEvents = raisedLimit
-		sol := certmagicsolver.New(timed(e.libdnsProvider(), m), certmagicsolver.Options{Resolvers: []string{e.stack.DNS.Addr()}})
+		// As README and the package doc say: the solver batches already, so
+		// the provider's group-commit wait is off.
+		p := e.libdnsProvider()
+		p.GroupWindow = -1
+		sol := certmagicsolver.New(timed(p, m), certmagicsolver.Options{Resolvers: []string{e.stack.DNS.Addr()}})
 		issuer := ce.issuer(cfg, timedSolver{s: sol, m: m})
 		csr, err := csrFor(names)
 		if err != nil {
