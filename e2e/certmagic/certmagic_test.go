@@ -2,7 +2,6 @@ package certmagic
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"slices"
 	"sync"
@@ -38,32 +37,11 @@ func TestCertmagicManyNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stack.Close()
-	tlsRoots := x509.NewCertPool()
-	if !tlsRoots.AppendCertsFromPEM(stack.CA.TLSRootsPEM()) {
-		t.Fatal("cannot parse Pebble's HTTPS root")
-	}
-
-	var cfg *certmagic.Config
-	cache := certmagic.NewCache(certmagic.CacheOptions{
-		GetConfigForCert: func(certmagic.Certificate) (*certmagic.Config, error) { return cfg, nil },
-		Logger:           zap.NewNop(),
-	})
-	defer cache.Stop()
-	storage := &certmagic.FileStorage{Path: t.TempDir()}
-	cfg = certmagic.New(cache, certmagic.Config{Storage: storage, Logger: zap.NewNop()})
-	issuer := certmagic.NewACMEIssuer(cfg, certmagic.ACMEIssuer{
-		CA:           stack.CA.DirectoryURL,
-		Email:        "certmagic-test@example.test", // with none, certmagic would prompt on stdin
-		Agreed:       true,
-		TrustedRoots: tlsRoots,
-		DNS01Solver: &certmagic.DNS01Solver{DNSManager: certmagic.DNSManager{
-			DNSProvider: &mijnhost.Provider{APIKey: mijnhosttest.SeedKey, APIURL: stack.Fake.(*mijnhosttest.Server).URL},
-			Resolvers:   []string{stack.DNS.Addr()},
-			Logger:      zap.NewNop(),
-		}},
-		Logger: zap.NewNop(),
-	})
-	cfg.Issuers = []certmagic.Issuer{issuer}
+	is := newIssuing(t, stack, &certmagic.DNS01Solver{DNSManager: certmagic.DNSManager{
+		DNSProvider: &mijnhost.Provider{APIKey: mijnhosttest.SeedKey, APIURL: stack.Fake.(*mijnhosttest.Server).URL},
+		Resolvers:   []string{stack.DNS.Addr()},
+		Logger:      zap.NewNop(),
+	}})
 
 	names := make([]string, n)
 	for i := range names {
@@ -79,7 +57,7 @@ func TestCertmagicManyNames(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i, name := range names {
-		wg.Go(func() { errs[i] = cfg.ObtainCertSync(ctx, name) })
+		wg.Go(func() { errs[i] = is.cfg.ObtainCertSync(ctx, name) })
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
@@ -89,14 +67,7 @@ func TestCertmagicManyNames(t *testing.T) {
 			t.Errorf("%s: %v", name, errs[i])
 			continue
 		}
-		certPEM, err := storage.Load(ctx, certmagic.StorageKeys.SiteCert(issuer.IssuerKey(), name))
-		if err != nil {
-			t.Errorf("%s: reading the stored certificate: %v", name, err)
-			continue
-		}
-		if err := stack.CA.VerifyChain(certPEM, []string{name}); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
+		is.verify(t, stack, []string{name})
 	}
 	if after := stack.Fake.Snapshot(localstack.Zone); !slices.Equal(before, after) {
 		t.Errorf("zone changed:\nbefore %q\nafter  %q", before, after)
