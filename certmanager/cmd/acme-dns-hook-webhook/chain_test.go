@@ -5,6 +5,7 @@ package main_test
 import (
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -246,26 +247,88 @@ func TestTwoReplicas(t *testing.T) {
 	t.Logf("lost records across providers: %d", total)
 	// Each replica releases a zone's Lease right after the write whose
 	// results it has handed back, so the last release may trail the last
-	// answer: read the Leases until none is held, within a bound.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		leases := c.cluster.MustKubectl(t, "get", "leases", "--namespace", cmNamespace, "-o", "jsonpath={range .items[*]}{.metadata.name}={.spec.holderIdentity};{end}")
-		if !strings.Contains(leases, "acme-dns-hook-") {
-			t.Fatalf("no zone Lease was taken in %s: %q", cmNamespace, leases)
+	// answer: list the Leases, then watch them from that list until none is
+	// held, within a bound.
+	waitLeasesReleased(t, c, cmNamespace, 15*time.Second)
+}
+
+// waitLeasesReleased lists the zone Leases of ns, then follows their
+// changes with a watch from the list's resourceVersion until no Lease has
+// a holder; it fails the test when none was ever taken, or when one is
+// still held after timeout.
+func waitLeasesReleased(t *testing.T, c *chain, ns string, timeout time.Duration) {
+	t.Helper()
+	type lease struct {
+		Metadata struct {
+			Name            string `json:"name"`
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+		Spec struct {
+			HolderIdentity string `json:"holderIdentity"`
+		} `json:"spec"`
+	}
+	base := c.cluster.URL + "/apis/coordination.k8s.io/v1/namespaces/" + ns + "/leases"
+	client := c.cluster.AdminHTTPClient()
+	resp, err := client.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Metadata struct {
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+		Items []lease `json:"items"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("listing Leases: %v", err)
+	}
+	holders := map[string]string{} // zone Lease name -> holder ("" when free)
+	for _, l := range list.Items {
+		if strings.HasPrefix(l.Metadata.Name, "acme-dns-hook-") {
+			holders[l.Metadata.Name] = l.Spec.HolderIdentity
 		}
-		var held []string
-		for _, l := range strings.Split(strings.TrimSuffix(leases, ";"), ";") {
-			if _, holder, _ := strings.Cut(l, "="); holder != "" {
-				held = append(held, l)
+	}
+	if len(holders) == 0 {
+		t.Fatalf("no zone Lease was taken in %s", ns)
+	}
+	held := func() []string {
+		var out []string
+		for name, h := range holders {
+			if h != "" {
+				out = append(out, name+"="+h)
 			}
 		}
-		if len(held) == 0 {
-			t.Logf("leases, all released: %s", leases)
-			break
+		return out
+	}
+	if len(held()) == 0 {
+		t.Logf("leases, all released: %v", holders)
+		return
+	}
+	resp, err = client.Get(fmt.Sprintf("%s?watch=true&resourceVersion=%s&timeoutSeconds=%d", base, list.Metadata.ResourceVersion, int(timeout/time.Second)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var ev struct {
+			Type   string `json:"type"`
+			Object lease  `json:"object"`
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Leases still held 15 s after every call returned: %s", held)
+		if err := dec.Decode(&ev); err != nil {
+			t.Fatalf("Leases still held %v after every call returned: %s (watch: %v)", timeout, held(), err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		if name := ev.Object.Metadata.Name; strings.HasPrefix(name, "acme-dns-hook-") {
+			holders[name] = ev.Object.Spec.HolderIdentity
+			if ev.Type == "DELETED" {
+				delete(holders, name)
+			}
+		}
+		if len(held()) == 0 {
+			t.Logf("leases, all released: %v", holders)
+			return
+		}
 	}
 }
